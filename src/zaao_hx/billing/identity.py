@@ -1,0 +1,31 @@
+"""Personal codes are never stored: only a keyed hash (HMAC-SHA256 with the secret key)
+to find a customer by, and a masked form to show."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+
+def normalize_code(code: str) -> str:
+    """The same code however typed: spaces dropped, upper case, hyphen kept out."""
+    return "".join(code.split()).replace("-", "").upper()
+
+
+def hash_code(secret_key: str, code: str) -> str:
+    return hmac.new(
+        secret_key.encode(), b"personal-code:" + normalize_code(code).encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def codes_match(secret_key: str, code: str, stored_hash: str | None) -> bool:
+    """Constant-time comparison of a typed code against a stored hash."""
+    return bool(stored_hash) and hmac.compare_digest(hash_code(secret_key, code), stored_hash or "")
+
+
+def mask_code(code: str) -> str:
+    """`120376-11236` → `******-***36`: enough for a person to recognise their own."""
+    digits = normalize_code(code)
+    if len(digits) != 11:
+        return "*" * max(len(digits) - 2, 0) + digits[-2:]
+    return "******-***" + digits[-2:]

@@ -1,0 +1,124 @@
+"""The read model imported from the billing system's snapshot.
+
+The billing system is the source of truth: every row here is replaced by the next
+snapshot.  Keys are the billing system's own (`contract_no`, `invoice_no`…); rows refer
+to each other by those keys, checked by the import, so that a snapshot can be swapped in
+one transaction.  Money is integer cents; personal codes are kept only as keyed hashes.
+"""
+
+from piccolo.columns import JSON, BigInt, Date, Integer, Serial, Text, Timestamptz, Varchar
+from piccolo.table import Table
+
+
+class Snapshot(Table, tablename="snapshot"):
+    """One import of the billing snapshot: its manifest and how the import went."""
+
+    id = Serial(primary_key=True)
+    as_of = Timestamptz()
+    next_refresh = Date()
+    source = Varchar(length=200, default="")
+    started_at = Timestamptz()
+    finished_at = Timestamptz(null=True, default=None)
+    outcome = Varchar(length=20, default="running")  # running / imported / rejected / failed
+    counts = JSON(default="{}")
+    report = Text(default="")
+    content_hash = Varchar(length=64, default="", index=True)
+
+
+class Customer(Table, tablename="customer"):
+    customer_id = Varchar(length=40, primary_key=True)
+    kind = Varchar(length=10)  # private / legal
+    name = Varchar(length=300)
+    personal_code_hash = Varchar(length=64, null=True, default=None, index=True)
+    personal_code_masked = Varchar(length=20, default="")
+    reg_no = Varchar(length=20, null=True, default=None, index=True)
+    vat_no = Varchar(length=20, null=True, default=None)
+    phone = Varchar(length=40, default="")
+    email = Varchar(length=200, default="")
+    address = Varchar(length=300, default="")
+
+
+class Contract(Table, tablename="contract"):
+    contract_no = Varchar(length=40, primary_key=True)
+    customer_id = Varchar(length=40, index=True)
+    start_date = Date()
+    end_date = Date(null=True, default=None)
+    delivery = Varchar(length=10)  # paper / email / einvoice
+    cycle = Varchar(length=10)  # monthly / quarterly / annual
+
+
+class Site(Table, tablename="site"):
+    site_id = Varchar(length=40, primary_key=True)
+    contract_no = Varchar(length=40, index=True)
+    address = Varchar(length=300)
+    municipality = Varchar(length=100)
+
+
+class Container(Table, tablename="container"):
+    container_id = Varchar(length=40, primary_key=True)
+    site_id = Varchar(length=40, index=True)
+    waste_type = Varchar(length=10)  # mixed / sorted / bio / glass / pko_bag / bulky
+    volume_l = Integer()
+    count = Integer(default=1)
+    rrule = Varchar(length=300)
+    dtstart = Date()
+    until = Date(null=True, default=None)
+
+
+class CollectionException(Table, tablename="collection_exception"):
+    id = Serial(primary_key=True)
+    date = Date(index=True)
+    moved_to = Date(null=True, default=None)
+    waste_type = Varchar(length=10, null=True, default=None)
+    municipality = Varchar(length=100, null=True, default=None)
+    reason = Varchar(length=300, default="")
+
+
+class Invoice(Table, tablename="invoice"):
+    invoice_no = Varchar(length=40, primary_key=True)
+    contract_no = Varchar(length=40, index=True)
+    kind = Varchar(length=10)  # invoice / statement
+    issue_date = Date()
+    due_date = Date()
+    period_start = Date()
+    period_end = Date()
+    net_cents = BigInt()
+    vat_cents = BigInt()
+    total_cents = BigInt()
+
+
+class InvoiceLine(Table, tablename="invoice_line"):
+    id = Serial(primary_key=True)
+    invoice_no = Varchar(length=40, index=True)
+    line_no = Integer()
+    description = Varchar(length=300)
+    quantity = Varchar(length=20)  # a decimal string, exact as exported
+    unit = Varchar(length=20)
+    unit_price_cents = BigInt()
+    vat_rate = Varchar(length=8)  # percent as a decimal string, e.g. "21"
+    net_cents = BigInt()
+    # (invoice_no, line_no) is unique: an index made by the migration, as SQLite
+    # cannot add a table constraint after the table exists.
+
+
+class Payment(Table, tablename="payment"):
+    payment_id = Varchar(length=40, primary_key=True)
+    contract_no = Varchar(length=40, index=True)
+    invoice_no = Varchar(length=40, null=True, default=None, index=True)
+    paid_on = Date()
+    amount_cents = BigInt()
+    channel = Varchar(length=40)
+    reference = Varchar(length=100, null=True, default=None)
+
+
+READ_MODEL = [
+    Customer,
+    Contract,
+    Site,
+    Container,
+    CollectionException,
+    Invoice,
+    InvoiceLine,
+    Payment,
+]
+TABLES = [Snapshot, *READ_MODEL]

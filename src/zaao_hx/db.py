@@ -1,0 +1,84 @@
+"""The database: an engine from ZAAO_DATABASE_URL, the tables of every area, migrations.
+
+Piccolo finds its engine through a `piccolo_conf` module and each table's `_meta.db`;
+`bind()` points both at one engine, so one process talks to one database.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from piccolo.apps.migrations.tables import Migration
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
+from piccolo.table import Table
+
+from zaao_hx.accounts import tables as accounts_tables
+from zaao_hx.billing import tables as billing_tables
+from zaao_hx.collections import tables as collections_tables
+from zaao_hx.mail import tables as mail_tables
+from zaao_hx.payments import tables as payments_tables
+
+PICCOLO_CONF = "zaao_hx.piccolo_conf"
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+
+ALL_TABLES: list[type[Table]] = [
+    *billing_tables.TABLES,
+    *accounts_tables.TABLES,
+    *mail_tables.TABLES,
+    *payments_tables.TABLES,
+    *collections_tables.TABLES,
+]
+
+
+class DatabaseUrlError(ValueError):
+    pass
+
+
+def engine_from_url(url: str) -> Engine:
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        # sqlite:///relative/path or sqlite:////absolute/path
+        path = Path(url[len("sqlite:///") :])
+        if not str(path) or str(path) == ".":
+            raise DatabaseUrlError(f"no file in database URL {url!r}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # A busy writer makes others wait instead of failing at once.
+        return SQLiteEngine(path=str(path), timeout=30)
+    if parts.scheme in {"postgresql", "postgres"}:
+        return PostgresEngine(config={"dsn": url}, extensions=())
+    raise DatabaseUrlError(f"unsupported database URL {url!r} (sqlite:/// or postgresql://)")
+
+
+def bind(engine: Engine) -> None:
+    """Point every table, Piccolo's own migration table and `piccolo_conf` at `engine`."""
+    from zaao_hx import piccolo_conf
+
+    os.environ["PICCOLO_CONF"] = PICCOLO_CONF
+    piccolo_conf.DB = engine
+    for table in [*ALL_TABLES, Migration]:
+        table._meta.db = engine
+
+
+async def migrate(engine: Engine) -> None:
+    """Apply every migration in `migrations/` that has not run yet (idempotent)."""
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    bind(engine)
+    if isinstance(engine, SQLiteEngine):
+        # WAL lets readers go on while the import or the worker writes; kept by the file.
+        await engine.run_ddl("PRAGMA journal_mode=WAL")
+    result = await run_forwards(app_name="zaao", migration_id="all")
+    if not result.success:
+        raise RuntimeError(f"migration failed: {result.message}")
+
+
+async def ping(engine: Engine) -> bool:
+    try:
+        await engine.run_ddl("SELECT 1")
+    except Exception:  # noqa: BLE001 - any failure means "not ready"
+        return False
+    return True

@@ -1,0 +1,32 @@
+"""The public pages: start page with both sign-in boxes, terms, guide, accessibility, bookmarks."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, get
+from litestar.response import Template
+
+from zaao_hx.web.render import render
+
+TERMS_VERSION = "2026-11"
+
+
+class PublicController(Controller):
+    @get("/", name="start", sync_to_thread=False)
+    def start(self, request: Request) -> Template:
+        return render(request, "public/start.html", {"demo": request.app.state.settings.demo})
+
+    @get("/noteikumi", name="terms", sync_to_thread=False)
+    def terms(self, request: Request) -> Template:
+        return render(request, "public/terms.html", {"terms_version": TERMS_VERSION})
+
+    @get("/instrukcija", name="guide", sync_to_thread=False)
+    def guide(self, request: Request) -> Template:
+        return render(request, "public/guide.html")
+
+    @get("/pieejamiba", name="accessibility", sync_to_thread=False)
+    def accessibility(self, request: Request) -> Template:
+        return render(request, "public/accessibility.html")
+
+    @get("/gramatzimes", name="bookmarks", sync_to_thread=False)
+    def bookmarks(self, request: Request) -> Template:
+        return render(request, "public/bookmarks.html")

@@ -1,0 +1,96 @@
+"""Languages and the message catalogue.
+
+Latvian is the source language: msgids are the seed's exact Latvian texts, so `lv` needs
+no translation and English is the catalogue in `locale/en`.  The active language lives in
+a context variable set once per request by `LanguageMiddleware`, so templates, error
+pages and Python code all translate with the same `gettext`.
+"""
+
+from __future__ import annotations
+
+import io
+from contextvars import ContextVar
+from gettext import NullTranslations
+from http.cookies import SimpleCookie
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+LANGUAGES: dict[str, str] = {"lv": "Latviski", "en": "English"}
+DEFAULT_LANGUAGE = "lv"
+LANG_COOKIE = "lang"
+LOCALE_DIR = Path(__file__).resolve().parents[3] / "locale"
+
+_catalogues: dict[str, NullTranslations] = {}
+_current: ContextVar[str] = ContextVar("language", default=DEFAULT_LANGUAGE)
+
+
+def load_catalogues(locale_dir: Path = LOCALE_DIR) -> dict[str, NullTranslations]:
+    """Compile every `.po` in memory: no compiled `.mo` files to forget to rebuild."""
+    _catalogues.clear()
+    _catalogues[DEFAULT_LANGUAGE] = NullTranslations()
+    for lang in LANGUAGES:
+        po = locale_dir / lang / "LC_MESSAGES" / "messages.po"
+        if lang == DEFAULT_LANGUAGE or not po.exists():
+            continue
+        with po.open("rb") as fh:
+            catalog = read_po(fh, locale=lang)
+        buf = io.BytesIO()
+        write_mo(buf, catalog)
+        buf.seek(0)
+        _catalogues[lang] = Translations(buf)
+    return _catalogues
+
+
+def _translations() -> NullTranslations:
+    if not _catalogues:
+        load_catalogues()
+    return _catalogues.get(_current.get(), _catalogues[DEFAULT_LANGUAGE])
+
+
+def gettext(message: str, **variables: object) -> str:
+    text = _translations().gettext(message)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
+    text = _translations().ngettext(singular, plural, n)
+    return text % {"num": n, **variables}
+
+
+def current_language() -> str:
+    return _current.get()
+
+
+def set_language(lang: str):
+    return _current.set(lang if lang in LANGUAGES else DEFAULT_LANGUAGE)
+
+
+def language_from_cookie_header(header: str) -> str:
+    cookie = SimpleCookie()
+    try:
+        cookie.load(header)
+    except Exception:  # noqa: BLE001 - a malformed cookie header means "no choice made"
+        return DEFAULT_LANGUAGE
+    morsel = cookie.get(LANG_COOKIE)
+    return morsel.value if morsel and morsel.value in LANGUAGES else DEFAULT_LANGUAGE
+
+
+class LanguageMiddleware:
+    """Sets the request's language from the `lang` cookie (Latvian when there is none)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        header = next((v for k, v in scope["headers"] if k == b"cookie"), b"")
+        token = set_language(language_from_cookie_header(header.decode("latin-1")))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            _current.reset(token)

@@ -1,0 +1,131 @@
+"""The test harness every area uses.
+
+One database per test run: SQLite by default, PostgreSQL with ZAAO_TEST_DATABASE=postgres
+(a fresh database is created on the server in ZAAO_TEST_POSTGRES_URL and dropped after).
+`client` is Litestar's test client behind a page checker: every HTML response it returns
+has been parsed strictly (see pagecheck.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from litestar.testing import TestClient
+
+from tests.pagecheck import check_html
+from zaao_hx.app import create_app
+from zaao_hx.db import engine_from_url, migrate
+from zaao_hx.settings import Settings
+
+TEST_DATABASE = os.environ.get("ZAAO_TEST_DATABASE", "sqlite")
+POSTGRES_URL = os.environ.get(
+    "ZAAO_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+SECRET = "test-secret-" + "x" * 40
+
+
+def pytest_report_header(config) -> str:
+    return f"zaao_hx database: {TEST_DATABASE}"
+
+
+async def _admin(sql: str) -> None:
+    conn = await asyncpg.connect(POSTGRES_URL)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> Iterator[str]:
+    if TEST_DATABASE == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        return
+    if TEST_DATABASE != "postgres":
+        raise pytest.UsageError("ZAAO_TEST_DATABASE must be sqlite or postgres")
+    name = f"zaao_test_{os.getpid()}_{secrets.token_hex(3)}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    base = POSTGRES_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def make_settings(database_url: str, data_dir: Path, **extra: str) -> Settings:
+    return Settings.from_env(
+        {
+            "ZAAO_DATABASE_URL": database_url,
+            "ZAAO_DATA_DIR": str(data_dir),
+            "ZAAO_SECRET_KEY": SECRET,
+            "ZAAO_DEMO": "1",
+            **extra,
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+def settings(database_url, tmp_path_factory) -> Settings:
+    return make_settings(database_url, tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture(scope="session")
+def migrated(settings) -> Settings:
+    asyncio.run(migrate(engine_from_url(settings.database_url)))
+    return settings
+
+
+@pytest.fixture(scope="session")
+def demo_data(migrated) -> Settings:
+    from zaao_hx.db import bind
+    from zaao_hx.demo import load_demo
+
+    bind(engine_from_url(migrated.database_url))
+    asyncio.run(load_demo(migrated))
+    return migrated
+
+
+class PageClient:
+    """Litestar's TestClient, checking each HTML response it hands back."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.raw = client
+
+    def request(self, method: str, url: str, **kwargs):
+        response = self.raw.request(method, url, **kwargs)
+        if response.headers.get("content-type", "").startswith("text/html"):
+            fragment = (kwargs.get("headers") or {}).get("HX-Request") == "true"
+            check_html(response.text, fragment=fragment, where=f"{method} {url}")
+        return response
+
+    def get(self, url: str, **kwargs):
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs):
+        return self.request("POST", url, **kwargs)
+
+    def csrf_token(self) -> str:
+        """The CSRF token, after a GET has set its cookie."""
+        if "csrftoken" not in self.raw.cookies:
+            self.get("/")
+        return self.raw.cookies["csrftoken"]
+
+    def __getattr__(self, name: str):
+        return getattr(self.raw, name)
+
+
+@pytest.fixture
+def app(migrated):
+    return create_app(migrated)
+
+
+@pytest.fixture
+def client(app) -> Iterator[PageClient]:
+    with TestClient(app, base_url="http://testserver.local") as raw:
+        yield PageClient(raw)
