@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
+
+import asyncpg
 
 from litestar import Litestar
 from litestar.datastructures import State
@@ -24,6 +27,8 @@ from zaao_hx.web.render import make_environment
 from zaao_hx.web.routes import ROUTES as WEB_ROUTES
 from zaao_hx.web.security import make_before_send
 
+log = logging.getLogger("zaao_hx")
+
 
 def create_app(settings: Settings) -> Litestar:
     engine = engine_from_url(settings.database_url)
@@ -35,11 +40,16 @@ def create_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def database_pool(app: Litestar):
         if isinstance(engine, PostgresEngine):
-            await engine.start_connection_pool()
+            try:
+                await engine.start_connection_pool()
+            except (OSError, asyncpg.PostgresError) as exc:
+                # Serve anyway: /readyz says 503 and queries connect one by one until the
+                # database is back, instead of the process dying in a restart loop.
+                log.warning("database unreachable at start-up, no pool: %s", exc)
         try:
             yield
         finally:
-            if isinstance(engine, PostgresEngine):
+            if isinstance(engine, PostgresEngine) and engine.pool:
                 await engine.close_connection_pool()
 
     return Litestar(
