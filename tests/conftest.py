@@ -100,7 +100,10 @@ class PageClient:
     def request(self, method: str, url: str, **kwargs):
         response = self.raw.request(method, url, **kwargs)
         if response.headers.get("content-type", "").startswith("text/html"):
-            fragment = (kwargs.get("headers") or {}).get("HX-Request") == "true"
+            headers = kwargs.get("headers") or {}
+            fragment = headers.get("HX-Request") == "true" and not headers.get(
+                "HX-History-Restore-Request"
+            )
             check_html(response.text, fragment=fragment, where=f"{method} {url}")
         return response
 

@@ -8,17 +8,24 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from zaao_hx.web import i18n
 from zaao_hx.web.render import render
 
 log = logging.getLogger("zaao_hx")
 
 
+def _language(request: Request) -> None:
+    # Litestar runs middleware per route: a path with no route never passed through
+    # LanguageMiddleware, so the error handler reads the choice itself.
+    i18n.set_language(request.cookies.get(i18n.LANG_COOKIE, i18n.DEFAULT_LANGUAGE))
+
+
 def handle_http_exception(request: Request, exc: HTTPException) -> Response:
+    _language(request)
     return render(
         request,
         "errors/error.html",
         {"status": exc.status_code},
-        fragment="errors/_error.html",
         status_code=exc.status_code,
         headers=dict(exc.headers or {}),
     )  # type: ignore[return-value]
@@ -26,10 +33,10 @@ def handle_http_exception(request: Request, exc: HTTPException) -> Response:
 
 def handle_server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    _language(request)
     return render(
         request,
         "errors/error.html",
         {"status": HTTP_500_INTERNAL_SERVER_ERROR},
-        fragment="errors/_error.html",
         status_code=HTTP_500_INTERNAL_SERVER_ERROR,
     )  # type: ignore[return-value]

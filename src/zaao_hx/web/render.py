@@ -7,6 +7,7 @@ Both vary on HX-Request, so no cache hands one to the other.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,14 @@ def wants_fragment(request: Request) -> bool:
     return bool(htmx) and not htmx.history_restore_request and not htmx.boosted
 
 
+@lru_cache(maxsize=None)
+def fragment_of(template: str) -> str | None:
+    """`area/name.html` → `area/_name.html` when that fragment exists."""
+    folder, _, name = template.rpartition("/")
+    candidate = f"{folder}/_{name}" if folder else f"_{name}"
+    return candidate if (TEMPLATE_DIR / candidate).is_file() else None
+
+
 def render(
     request: Request,
     template: str,
@@ -54,6 +63,7 @@ def render(
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Template:
+    fragment = fragment or fragment_of(template)
     name = fragment if fragment and wants_fragment(request) else template
     csrf_token = ScopeState.from_scope(request.scope).csrf_token
     full_context = {
