@@ -7,7 +7,6 @@ replaced by each snapshot, and nothing here may be deleted along with it.
 from piccolo.columns import (
     JSON,
     Boolean,
-    Bytea,
     ForeignKey,
     Integer,
     Serial,
@@ -42,11 +41,15 @@ class AccountContract(Table, tablename="account_contract"):
 
 
 class SessionRecord(Table, tablename="session_record"):
-    """Server-side sessions when no Redis is configured."""
+    """Server-side sessions when no Redis is configured; the key is a hash of the cookie."""
 
-    key = Varchar(length=100, primary_key=True)
-    value = Bytea()
-    expires_at = Timestamptz(null=True, default=None, index=True)
+    key = Varchar(length=64, primary_key=True)
+    account_id = Integer(null=True, default=None, index=True)
+    data = JSON(default="{}")
+    created_at = Timestamptz()
+    last_seen_at = Timestamptz()
+    idle_expires_at = Timestamptz(index=True)
+    absolute_expires_at = Timestamptz()
 
 
 class RateCounter(Table, tablename="rate_counter"):

@@ -15,7 +15,9 @@ class OutboxMessage(Table, tablename="outbox_message"):
     body_html = Text(default="")
     attachments = JSON(default="[]")  # [{"filename", "mime", "path"}], files under the data dir
     language = Varchar(length=5, default="lv")
-    status = Varchar(length=10, default="queued", index=True)  # queued / sent / failed
+    status = Varchar(length=10, default="queued", index=True)  # queued / sending / sent / failed
+    # A worker claims a message until this instant; one that died mid-send frees it then.
+    lease_until = Timestamptz(null=True, default=None)
     attempts = Integer(default=0)
     next_attempt_at = Timestamptz(index=True)
     last_error = Text(default="")

@@ -4,7 +4,7 @@ auto-migration's `add_constraint` is replaced by plain SQL that both databases a
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.apps.migrations.tables import Migration
 
-ID = "2026-11-29T08:12:00:000000"
+ID = "2026-11-29T08:21:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "unique composite keys"
 
