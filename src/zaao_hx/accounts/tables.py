@@ -59,6 +59,7 @@ class RateCounter(Table, tablename="rate_counter"):
     failures = Integer(default=0)
     window_start = Timestamptz()
     locked_until = Timestamptz(null=True, default=None)
+    lockouts = Integer(default=0)  # each lockout lasts twice as long as the one before
 
 
 class AuditEvent(Table, tablename="audit_event"):
