@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from piccolo.apps.migrations.tables import Migration
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.table import Table
 
 from zaao_hx.accounts import tables as accounts_tables
@@ -74,6 +74,14 @@ async def migrate(engine: Engine) -> None:
     result = await run_forwards(app_name="zaao", migration_id="all")
     if not result.success:
         raise RuntimeError(f"migration failed: {result.message}")
+
+
+def write_transaction(engine: Engine):
+    """A transaction for read-then-write: on SQLite it takes the write lock at BEGIN
+    (IMMEDIATE), so two writers cannot both read the old value."""
+    if isinstance(engine, SQLiteEngine):
+        return engine.transaction(transaction_type=TransactionType.immediate)
+    return engine.transaction()
 
 
 async def ping(engine: Engine) -> bool:
