@@ -6,23 +6,39 @@ import logging
 from contextlib import asynccontextmanager
 
 import asyncpg
-
 from litestar import Litestar
-from litestar.datastructures import State
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 from piccolo.engine.postgres import PostgresEngine
+from redis.asyncio import Redis
 
+from zaao_hx.accounts.guards import SessionMiddleware, SignInRequired
+from zaao_hx.accounts.ratelimit import DatabaseRateLimiter, RateLimiter, RedisRateLimiter
+from zaao_hx.accounts.routes import AccountController
+from zaao_hx.accounts.service import Accounts
+from zaao_hx.accounts.sessions import (
+    Clock,
+    DatabaseSessionStore,
+    RedisSessionStore,
+    SessionStore,
+    utcnow,
+)
+from zaao_hx.dashboard.routes import DashboardController
 from zaao_hx.db import bind, engine_from_url
 from zaao_hx.public.routes import PublicController
 from zaao_hx.settings import Settings
 from zaao_hx.web import i18n
 from zaao_hx.web.assets import AssetManifest
-from zaao_hx.web.errors import handle_http_exception, handle_server_error
+from zaao_hx.web.errors import (
+    handle_http_exception,
+    handle_server_error,
+    handle_sign_in_required,
+)
 from zaao_hx.web.render import make_environment
 from zaao_hx.web.routes import ROUTES as WEB_ROUTES
 from zaao_hx.web.security import make_before_send
@@ -30,12 +46,23 @@ from zaao_hx.web.security import make_before_send
 log = logging.getLogger("zaao_hx")
 
 
-def create_app(settings: Settings) -> Litestar:
+def create_app(settings: Settings, *, clock: Clock = utcnow) -> Litestar:
+    """The portal for `settings`; `clock` lets tests move time for sessions and lockouts."""
     engine = engine_from_url(settings.database_url)
     bind(engine)
     assets = AssetManifest()
     i18n.load_catalogues()
     environment = make_environment(assets, {"settings": settings})
+    environment.auto_reload = not settings.production
+    if settings.redis_url:
+        redis = Redis.from_url(settings.redis_url)
+        sessions: SessionStore = RedisSessionStore(redis, clock)
+        limiter: RateLimiter = RedisRateLimiter(redis, clock)
+    else:
+        redis = None
+        sessions = DatabaseSessionStore(clock)
+        limiter = DatabaseRateLimiter(engine, clock)
+    accounts = Accounts(settings, engine, sessions, limiter, clock)
 
     @asynccontextmanager
     async def database_pool(app: Litestar):
@@ -51,9 +78,11 @@ def create_app(settings: Settings) -> Litestar:
         finally:
             if isinstance(engine, PostgresEngine) and engine.pool:
                 await engine.close_connection_pool()
+            if redis is not None:
+                await redis.aclose()
 
     return Litestar(
-        route_handlers=[PublicController, *WEB_ROUTES],
+        route_handlers=[PublicController, AccountController, DashboardController, *WEB_ROUTES],
         template_config=TemplateConfig(
             engine=JinjaTemplateEngine.from_environment(environment)
         ),
@@ -68,14 +97,18 @@ def create_app(settings: Settings) -> Litestar:
         compression_config=CompressionConfig(
             backend="brotli", brotli_gzip_fallback=True, minimum_size=500, exclude="/static/"
         ),
-        middleware=[i18n.LanguageMiddleware],
+        middleware=[i18n.LanguageMiddleware, SessionMiddleware],
         before_send=[make_before_send(settings)],
         exception_handlers={
+            SignInRequired: handle_sign_in_required,
             HTTPException: handle_http_exception,
             Exception: handle_server_error,
         },
         lifespan=[database_pool],
-        state=State({"settings": settings, "engine": engine, "assets": assets}),
+        state=State(
+            {"settings": settings, "engine": engine, "assets": assets, "sessions": sessions,
+             "limiter": limiter, "accounts": accounts}
+        ),
         openapi_config=None,
         debug=False,
     )

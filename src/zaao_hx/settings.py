@@ -58,7 +58,9 @@ class Settings:
         "ZAAO_MAIL_FROM", "sender of every mail", default="ZAAO Klientiem <klientiem@zaao.lv>"
     )
     data_dir: Path = _setting(
-        "ZAAO_DATA_DIR", "rendered documents cache, outbox files, dev secret key", default=Path("var")
+        "ZAAO_DATA_DIR",
+        "rendered documents cache, outbox files, the development key",
+        default=Path("var"),
     )
     https: bool = _setting("ZAAO_HTTPS", "`1` behind TLS: Secure cookies, HSTS", default=False)
     demo: bool = _setting(

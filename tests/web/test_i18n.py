@@ -10,7 +10,7 @@ from babel.messages.pofile import read_po
 from zaao_hx.web import i18n
 
 ROOT = Path(__file__).resolve().parents[2]
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 
 
 def _source_messages() -> set[str]:
@@ -62,7 +62,17 @@ def test_gettext_follows_the_request_language():
     assert i18n.gettext("Sākums") == "Sākums"
 
 
+def _scope(header: str) -> dict:
+    return {"headers": [(b"cookie", header.encode())]}
+
+
 def test_malformed_cookie_header_means_latvian():
-    assert i18n.language_from_cookie_header('lang="en') == "lv"
-    assert i18n.language_from_cookie_header("lang=ru") == "lv"
-    assert i18n.language_from_cookie_header("a=b; lang=en") == "en"
+    from zaao_hx.web.cookies import cookie_from_scope
+
+    def lang(header: str) -> str:
+        return i18n.language_from_cookie(cookie_from_scope(_scope(header), "lang"))
+
+    assert lang('lang="en') == "lv"
+    assert lang("lang=ru") == "lv"
+    assert lang("a=b; lang=en") == "en"
+    assert lang("") == "lv"

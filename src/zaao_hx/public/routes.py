@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, get
+from litestar.params import FromQuery
 from litestar.response import Template
 
+from zaao_hx.accounts.service import TERMS_VERSION
+from zaao_hx.web.i18n import N_, gettext
 from zaao_hx.web.render import render
 
-TERMS_VERSION = "2026-11"
+# ?zinojums=… on the start page: what happened before the redirect here.
+START_MESSAGES = {
+    "ienakt": N_("Lūdzu, ienāciet, lai turpinātu."),
+    "izgajat": N_("Jūs esat izgājis no sistēmas."),
+    "parole": N_("Parole nomainīta. Ienāciet ar jauno paroli."),
+}
+
 
 
 class PublicController(Controller):
     @get("/", name="start", sync_to_thread=False)
-    def start(self, request: Request) -> Template:
-        return render(request, "public/start.html", {"demo": request.app.state.settings.demo})
+    def start(self, request: Request, zinojums: FromQuery[str | None] = None) -> Template:
+        notice = START_MESSAGES.get(zinojums or "")
+        return render(request, "public/start.html", {
+            "demo": request.app.state.settings.demo,
+            "notice": gettext(notice) if notice else None,
+        })
 
     @get("/noteikumi", name="terms", sync_to_thread=False)
     def terms(self, request: Request) -> Template:

@@ -6,7 +6,8 @@ import logging
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.response import Redirect
+from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_500_INTERNAL_SERVER_ERROR
 
 from zaao_hx.web import i18n
 from zaao_hx.web.render import render
@@ -40,3 +41,11 @@ def handle_server_error(request: Request, exc: Exception) -> Response:
         {"status": HTTP_500_INTERNAL_SERVER_ERROR},
         status_code=HTTP_500_INTERNAL_SERVER_ERROR,
     )  # type: ignore[return-value]
+
+
+def handle_sign_in_required(request: Request, exc: HTTPException) -> Response:
+    """A private page without a session: back to the sign-in boxes, saying why."""
+    target = "/?zinojums=ienakt"
+    if request.headers.get("HX-Request") == "true":
+        return Response(b"", status_code=200, headers={"HX-Redirect": target})
+    return Redirect(target, status_code=HTTP_303_SEE_OTHER)  # type: ignore[return-value]

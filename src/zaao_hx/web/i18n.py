@@ -11,12 +11,13 @@ from __future__ import annotations
 import io
 from contextvars import ContextVar
 from gettext import NullTranslations
-from http.cookies import SimpleCookie
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
+
+from zaao_hx.web.cookies import cookie_from_scope
 
 LANGUAGES: dict[str, str] = {"lv": "Latviski", "en": "English"}
 DEFAULT_LANGUAGE = "lv"
@@ -55,6 +56,11 @@ def gettext(message: str, **variables: object) -> str:
     return text % variables if variables else text
 
 
+def N_(message: str) -> str:
+    """Marks a message for extraction where it is defined; translated where it is shown."""
+    return message
+
+
 def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
     text = _translations().ngettext(singular, plural, n)
     return text % {"num": n, **variables}
@@ -68,14 +74,8 @@ def set_language(lang: str):
     return _current.set(lang if lang in LANGUAGES else DEFAULT_LANGUAGE)
 
 
-def language_from_cookie_header(header: str) -> str:
-    cookie = SimpleCookie()
-    try:
-        cookie.load(header)
-    except Exception:  # noqa: BLE001 - a malformed cookie header means "no choice made"
-        return DEFAULT_LANGUAGE
-    morsel = cookie.get(LANG_COOKIE)
-    return morsel.value if morsel and morsel.value in LANGUAGES else DEFAULT_LANGUAGE
+def language_from_cookie(value: str | None) -> str:
+    return value if value in LANGUAGES else DEFAULT_LANGUAGE
 
 
 class LanguageMiddleware:
@@ -88,8 +88,7 @@ class LanguageMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        header = next((v for k, v in scope["headers"] if k == b"cookie"), b"")
-        token = set_language(language_from_cookie_header(header.decode("latin-1")))
+        token = set_language(language_from_cookie(cookie_from_scope(scope, LANG_COOKIE)))
         try:
             await self.app(scope, receive, send)
         finally:

@@ -7,7 +7,7 @@ Both vary on HX-Request, so no cache hands one to the other.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,7 @@ def wants_fragment(request: Request) -> bool:
     return bool(htmx) and not htmx.history_restore_request and not htmx.boosted
 
 
-@lru_cache(maxsize=None)
+@cache
 def fragment_of(template: str) -> str | None:
     """`area/name.html` → `area/_name.html` when that fragment exists."""
     folder, _, name = template.rpartition("/")
@@ -69,6 +69,7 @@ def render(
     full_context = {
         "csrf_token": csrf_token if isinstance(csrf_token, str) else "",
         "path": request.url.path,
+        "session": request.scope.get("zaao_session"),
         **(context or {}),
     }
     return Template(
