@@ -65,6 +65,8 @@ def make_settings(database_url: str, data_dir: Path, **extra: str) -> Settings:
             "ZAAO_DATA_DIR": str(data_dir),
             "ZAAO_SECRET_KEY": SECRET,
             "ZAAO_DEMO": "1",
+            # tests deliver mail when they choose to (sender.deliver_due), not in the background
+            "ZAAO_INPROCESS_WORKER": "0",
             **extra,
         }
     )
@@ -119,6 +121,15 @@ class PageClient:
             self.get("/")
         return self.raw.cookies["csrftoken"]
 
+    def run(self, fn, *args):
+        """Run an async function on the app's own event loop (its database pool lives there)."""
+        return self.raw.blocking_portal.call(fn, *args)
+
+    def form(self, url: str, data: dict, **kwargs):
+        """POST a form with the CSRF token, not following the redirect."""
+        return self.post(url, data={**data, "_csrf_token": self.csrf_token()},
+                         follow_redirects=False, **kwargs)
+
     def __getattr__(self, name: str):
         return getattr(self.raw, name)
 
@@ -128,7 +139,17 @@ def app(migrated):
     return create_app(migrated)
 
 
+async def _clear_rate_limits() -> None:
+    from zaao_hx.accounts.tables import RateCounter
+
+    await RateCounter.delete(force=True)
+
+
 @pytest.fixture
 def client(app) -> Iterator[PageClient]:
+    """A fresh visitor; rate-limit counters are cleared so tests never lock each other out."""
     with TestClient(app, base_url="http://testserver.local") as raw:
-        yield PageClient(raw)
+        page_client = PageClient(raw)
+        page_client.run(_clear_rate_limits)
+        yield page_client
+        page_client.run(_clear_rate_limits)

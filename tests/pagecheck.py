@@ -28,7 +28,8 @@ def parse(text: str, *, fragment: bool) -> Element:
 
 
 def check_html(text: str, *, fragment: bool = False, where: str = "") -> Element:
-    """Fail on invalid HTML, duplicate ids, a missing <title>/lang/<h1>, or a form without action."""
+    """Fail on invalid HTML, duplicate ids, a missing <title>/lang/<h1>, a form without
+    action, or an aria-describedby that points nowhere."""
     prefix = f"{where}: " if where else ""
     root = parse(text, fragment=fragment)
     ids = Counter(el.get("id") for el in root.iter() if el.get("id"))

@@ -34,7 +34,7 @@ def test_every_link_form_and_hx_url_in_templates_resolves_to_a_route_or_is_plann
     patterns = _route_patterns(app)
     found = set()
     for template in (ROOT / "templates").rglob("*.html"):
-        for attr, url in re.findall(
+        for _attr, url in re.findall(
             r'\b(href|action|hx-get|hx-post|hx-put|hx-delete|hx-patch)="(/[^"{]*)"',
             template.read_text(),
         ):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import asynccontextmanager
 
@@ -30,6 +31,7 @@ from zaao_hx.accounts.sessions import (
 )
 from zaao_hx.dashboard.routes import DashboardController
 from zaao_hx.db import bind, engine_from_url
+from zaao_hx.mail.worker import delivery_loop
 from zaao_hx.public.routes import PublicController
 from zaao_hx.settings import Settings
 from zaao_hx.web import i18n
@@ -73,9 +75,17 @@ def create_app(settings: Settings, *, clock: Clock = utcnow) -> Litestar:
                 # Serve anyway: /readyz says 503 and queries connect one by one until the
                 # database is back, instead of the process dying in a restart loop.
                 log.warning("database unreachable at start-up, no pool: %s", exc)
+        stop = asyncio.Event()
+        mail = (
+            asyncio.create_task(delivery_loop(settings, stop))
+            if settings.inprocess_worker else None
+        )
         try:
             yield
         finally:
+            if mail is not None:
+                stop.set()
+                await mail
             if isinstance(engine, PostgresEngine) and engine.pool:
                 await engine.close_connection_pool()
             if redis is not None:

@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
+    worker = sub.add_parser("worker", help="send queued mail in the background")
+    worker.add_argument("--once", action="store_true", help="run one pass and exit")
     return parser
 
 
@@ -68,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
         return _demo(settings)
     if args.command == "serve":
         return _serve(settings, args.host, args.port, args.workers)
+    if args.command == "worker":
+        from zaao_hx.mail.worker import run
+
+        return run(settings, once=args.once)
     raise AssertionError(args.command)  # argparse refuses unknown commands
 
 

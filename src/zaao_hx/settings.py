@@ -63,6 +63,12 @@ class Settings:
         default=Path("var"),
     )
     https: bool = _setting("ZAAO_HTTPS", "`1` behind TLS: Secure cookies, HSTS", default=False)
+    inprocess_worker: bool = _setting(
+        "ZAAO_INPROCESS_WORKER",
+        "`1`: each `serve` process also delivers queued mail (no separate `worker` needed); "
+        "`0` when a `zaao-hx worker` runs",
+        default=True,
+    )
     demo: bool = _setting(
         "ZAAO_DEMO",
         "`1` enables the demo logins (default `1` in development, `0` in production)",
@@ -109,6 +115,7 @@ class Settings:
             data_dir=data_dir,
             https=_flag(environ.get("ZAAO_HTTPS", "0")),
             demo=_flag(environ.get("ZAAO_DEMO", demo_default)),
+            inprocess_worker=_flag(environ.get("ZAAO_INPROCESS_WORKER", "1")),
         )
 
 

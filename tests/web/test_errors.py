@@ -43,7 +43,9 @@ def test_htmx_request_gets_the_page_fragment_and_history_restore_the_page(client
     assert "<html" in restore.text
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     lang=st.text(max_size=50),
     next_=st.text(max_size=200),
