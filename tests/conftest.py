@@ -153,3 +153,12 @@ def client(app) -> Iterator[PageClient]:
         page_client.run(_clear_rate_limits)
         yield page_client
         page_client.run(_clear_rate_limits)
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    """A real SMTP server (aiosmtpd) for the whole run; `smtp_server.handler.to(addr)`."""
+    from tests.smtp import SMTPServer
+
+    with SMTPServer() as server:
+        yield server

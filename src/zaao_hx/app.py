@@ -63,8 +63,8 @@ def create_app(settings: Settings, *, clock: Clock = utcnow) -> Litestar:
     else:
         redis = None
         sessions = DatabaseSessionStore(clock)
-        limiter = DatabaseRateLimiter(engine, clock)
-    accounts = Accounts(settings, engine, sessions, limiter, clock)
+        limiter = DatabaseRateLimiter(clock)
+    accounts = Accounts(settings, sessions, limiter, clock)
 
     @asynccontextmanager
     async def database_pool(app: Litestar):

@@ -76,9 +76,13 @@ async def migrate(engine: Engine) -> None:
         raise RuntimeError(f"migration failed: {result.message}")
 
 
-def write_transaction(engine: Engine):
+def write_transaction(engine: Engine | None = None):
     """A transaction for read-then-write: on SQLite it takes the write lock at BEGIN
-    (IMMEDIATE), so two writers cannot both read the old value."""
+    (IMMEDIATE), so two writers cannot both read the old value.
+
+    By default on the engine the tables are bound to now: queries run on a table's own
+    engine, so a transaction on any other engine object would not be theirs."""
+    engine = engine or Migration._meta.db
     if isinstance(engine, SQLiteEngine):
         return engine.transaction(transaction_type=TransactionType.immediate)
     return engine.transaction()

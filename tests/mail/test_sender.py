@@ -8,7 +8,8 @@ from email import policy
 from email.parser import BytesParser
 
 from tests.conftest import make_settings
-from tests.mail.conftest import SMTPServer, free_port, queue, reload
+from tests.mail.conftest import queue, reload
+from tests.smtp import SMTPServer, free_port
 from zaao_hx.mail.sender import LEASE, MAX_ATTEMPTS, deliver_due
 from zaao_hx.mail.tables import OutboxMessage
 

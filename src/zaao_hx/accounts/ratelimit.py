@@ -36,7 +36,7 @@ class Policy:
     longest_lockout: timedelta
 
     def lockout(self, nth: int) -> timedelta:
-        return min(self.first_lockout * 2 ** (nth - 1), self.longest_lockout)
+        return min(self.first_lockout * 2 ** min(nth - 1, 20), self.longest_lockout)
 
 
 SIGNIN_ID = Policy("signin-id", 5, timedelta(minutes=15), timedelta(minutes=1), timedelta(hours=1))
@@ -67,8 +67,7 @@ class RateLimiter(Protocol):
 
 
 class DatabaseRateLimiter:
-    def __init__(self, engine, clock: Clock = utcnow) -> None:
-        self.engine = engine
+    def __init__(self, clock: Clock = utcnow) -> None:
         self.clock = clock
 
     async def retry_after(self, policy: Policy, key: str) -> int | None:
@@ -82,7 +81,7 @@ class DatabaseRateLimiter:
 
     async def hit(self, policy: Policy, key: str) -> int | None:
         name, now = f"{policy.name}:{key}", self.clock()
-        async with write_transaction(self.engine):
+        async with write_transaction():
             row = await RateCounter.select().where(RateCounter.key == name).first()
             if row is None:
                 row = {"failures": 0, "window_start": now, "lockouts": 0, "locked_until": None}

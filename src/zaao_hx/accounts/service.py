@@ -6,6 +6,7 @@ the same refusal, and registration with a known email mails the owner instead.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from zaao_hx.accounts import audit, tokens
@@ -24,6 +25,7 @@ from zaao_hx.accounts.sessions import Clock, Session, SessionStore, utcnow
 from zaao_hx.accounts.tables import Account, AccountContract
 from zaao_hx.billing.identity import codes_match, normalize_code
 from zaao_hx.billing.tables import Contract, Customer
+from zaao_hx.db import write_transaction
 from zaao_hx.demo import DEMO_LEGAL_CONTRACT, DEMO_PRIVATE_CONTRACT
 from zaao_hx.mail.messages import render_mail
 from zaao_hx.mail.outbox import enqueue
@@ -51,7 +53,6 @@ class RateLimited(AccountError):
 @dataclass
 class Accounts:
     settings: Settings
-    engine: object
     sessions: SessionStore
     limiter: RateLimiter
     clock: Clock = utcnow
@@ -177,7 +178,7 @@ class Accounts:
             raise AccountError("no_match")
         now = self.clock()
         password_hash = await hash_password(values["password"])
-        async with self.engine.transaction():
+        async with write_transaction():
             existing = await Account.objects().where(Account.email == values["email"]).first()
             if existing is not None:
                 await self._mail(
@@ -203,8 +204,10 @@ class Accounts:
                                contract_no=values["contract_no"], terms=TERMS_VERSION)
 
     async def _send_confirmation(self, account: Account) -> None:
+        # A nonce, so that a resend in the same second is a new link and a new mail.
         token = tokens.make_token(self.settings.secret_key, tokens.CONFIRM,
-                                  {"a": account.id, "e": account.email})
+                                  {"a": account.id, "e": account.email,
+                                   "n": secrets.token_hex(4)})
         await self._mail(
             "confirm", account.email, account.language, f"confirm:{account.id}:{token[-16:]}",
             link=self._link(f"/apstiprinat/{token}"),
@@ -214,7 +217,7 @@ class Accounts:
         await self._guard([(RESET_CLIENT, client)])
         await self.limiter.hit(RESET_CLIENT, client)
         payload = tokens.read_token(self.settings.secret_key, tokens.RESEND, resend_token)
-        account = await Account.objects().where(Account.id == payload.get("a")).first()
+        account = await Account.objects().where(Account.email == payload.get("e")).first()
         if account is not None and account.confirmed_at is None:
             await self._send_confirmation(account)
 
@@ -267,7 +270,7 @@ class Accounts:
         account = await self.account_for_reset(token)
         password_hash = await hash_password(form.values["password"])
         now = self.clock()
-        async with self.engine.transaction():
+        async with write_transaction():
             updated = await Account.update(
                 {Account.password_hash: password_hash, Account.password_changed_at: now,
                  # the link came by mail, so the address is proven too

@@ -51,6 +51,7 @@ def make_before_send(settings: Settings, form_hosts: tuple[str, ...] = ()):
         if message["type"] == "http.response.start":
             headers = MutableScopeHeaders.from_message(message)
             for name, value in fixed.items():
-                headers[name] = value
+                if name not in headers:  # a handler may tighten one (say, no-referrer)
+                    headers[name] = value
 
     return add_security_headers
