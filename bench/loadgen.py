@@ -83,8 +83,12 @@ async def _connection(
                 head = await reader.readuntil(b"\r\n\r\n")
                 status, length, close = _content_length(head)
                 body = await reader.readexactly(length) if length else b""
-            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
-                    ValueError) as exc:
+            except (
+                OSError,
+                asyncio.IncompleteReadError,
+                asyncio.LimitOverrunError,
+                ValueError,
+            ) as exc:
                 if t0 >= start_at:
                     stats.error(f"{type(exc).__name__}: {exc}")
                 if writer is not None:
