@@ -6,6 +6,7 @@ htmx, swaps its own box; a success then sends the browser on with HX-Redirect.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
@@ -75,6 +76,25 @@ def refusal(error: AccountError) -> tuple[str, int, dict[str, str]]:
     return messages[error.reason], UNPROCESSABLE, {}
 
 
+async def _submit(request: Request, form: forms.Form, template: str, error_field: str,
+                  action: Callable[[], Awaitable[object]], success: str) -> Response:
+    """A form POST: its errors (422), a refusal at `error_field`, or on to `success`."""
+    if not form.ok:
+        return render(request, template, {"form": form}, status_code=UNPROCESSABLE)
+    try:
+        await action()
+    except AccountError as error:
+        message, status, headers = refusal(error)
+        form.errors[error_field] = message
+        return render(request, template, {"form": form}, status_code=status, headers=headers)
+    return go(request, success)
+
+
+def _link_invalid(request: Request, error: tokens.TokenError) -> Response:
+    expired = isinstance(error, tokens.TokenExpired)
+    return render(request, "accounts/link_invalid.html", {"expired": expired}, status_code=410)
+
+
 class AccountController(Controller):
     @post("/ienakt", name="signin", status_code=200)
     async def sign_in(self, request: Request, data: FormData) -> Response:
@@ -141,18 +161,12 @@ class AccountController(Controller):
     @post("/registracija", name="register-post", status_code=200)
     async def register(self, request: Request, data: FormData) -> Response:
         form = forms.registration_form(data)
-        if form.ok:
-            try:
-                await _accounts(request).register(form, _client(request),
-                                                  i18n.current_language())
-            except AccountError as error:
-                message, status, headers = refusal(error)
-                form.errors["reg-contract-no"] = message
-                return render(request, "accounts/register.html", {"form": form},
-                              status_code=status, headers=headers)
-            return go(request, "/registracija/nosutits")
-        return render(request, "accounts/register.html", {"form": form},
-                      status_code=UNPROCESSABLE)
+        return await _submit(
+            request, form, "accounts/register.html", "reg-contract-no",
+            lambda: _accounts(request).register(form, _client(request),
+                                                i18n.current_language()),
+            "/registracija/nosutits",
+        )
 
     @get("/registracija/nosutits", name="register-sent")
     async def register_sent(self, request: Request) -> Response:
@@ -162,12 +176,8 @@ class AccountController(Controller):
     async def confirm(self, request: Request, token: FromPath[str]) -> Response:
         try:
             await _accounts(request).confirm(token, _client(request))
-        except tokens.TokenExpired:
-            return render(request, "accounts/link_invalid.html", {"expired": True},
-                          status_code=410)
-        except tokens.TokenError:
-            return render(request, "accounts/link_invalid.html", {"expired": False},
-                          status_code=410)
+        except tokens.TokenError as error:
+            return _link_invalid(request, error)
         return render(request, "accounts/confirmed.html")
 
     @post("/apstiprinat/atkartot", name="confirm-resend", status_code=200)
@@ -176,10 +186,9 @@ class AccountController(Controller):
         try:
             await _accounts(request).resend_confirmation(token, _client(request))
         except tokens.TokenError:
-            return render(request, "accounts/link_invalid.html", {"expired": True},
-                          status_code=410)
+            return _link_invalid(request, tokens.TokenExpired())
         except RateLimited as error:
-            message, status, headers = refusal(error)
+            _, status, headers = refusal(error)
             return render(request, "errors/error.html", {"status": status},
                           status_code=status, headers=headers)
         return go(request, "/registracija/nosutits")
@@ -193,17 +202,11 @@ class AccountController(Controller):
     @post("/aizmirsu-paroli", name="forgot-post", status_code=200)
     async def forgot(self, request: Request, data: FormData) -> Response:
         form = forms.reset_request_form(data)
-        if form.ok:
-            try:
-                await _accounts(request).request_reset(form, _client(request))
-            except RateLimited as error:
-                message, status, headers = refusal(error)
-                form.errors["reset-email"] = message
-                return render(request, "accounts/forgot.html", {"form": form},
-                              status_code=status, headers=headers)
-            return go(request, "/aizmirsu-paroli/nosutits")
-        return render(request, "accounts/forgot.html", {"form": form},
-                      status_code=UNPROCESSABLE)
+        return await _submit(
+            request, form, "accounts/forgot.html", "reset-email",
+            lambda: _accounts(request).request_reset(form, _client(request)),
+            "/aizmirsu-paroli/nosutits",
+        )
 
     @get("/aizmirsu-paroli/nosutits", name="forgot-sent")
     async def forgot_sent(self, request: Request) -> Response:
@@ -214,8 +217,7 @@ class AccountController(Controller):
         try:
             await _accounts(request).account_for_reset(token)
         except tokens.TokenError as error:
-            return render(request, "accounts/link_invalid.html",
-                          {"expired": isinstance(error, tokens.TokenExpired)}, status_code=410)
+            return _link_invalid(request, error)
         return render(request, "accounts/reset.html", {"form": forms.Form({}), "token": token},
                       headers={"Referrer-Policy": "no-referrer"})
 
@@ -228,6 +230,5 @@ class AccountController(Controller):
         try:
             await _accounts(request).reset_password(token, form, _client(request))
         except tokens.TokenError as error:
-            return render(request, "accounts/link_invalid.html",
-                          {"expired": isinstance(error, tokens.TokenExpired)}, status_code=410)
+            return _link_invalid(request, error)
         return go(request, "/?zinojums=parole", delete_cookie=True)
