@@ -80,3 +80,11 @@ def test_malformed_cookie_header_means_latvian():
     assert lang("lang=ru") == "lv"
     assert lang("a=b; lang=en") == "en"
     assert lang("") == "lv"
+
+
+def test_latvian_plurals_follow_latvian_rules():
+    i18n.load_catalogues()
+    forms = {n: i18n.ngettext("pēc %(num)s minūtes", "pēc %(num)s minūtēm", n)
+             for n in (1, 2, 11, 21, 60)}
+    assert forms == {1: "pēc 1 minūtes", 2: "pēc 2 minūtēm", 11: "pēc 11 minūtēm",
+                     21: "pēc 21 minūtes", 60: "pēc 60 minūtēm"}

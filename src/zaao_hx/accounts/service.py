@@ -59,26 +59,37 @@ class Accounts:
 
     # --- rate limits -------------------------------------------------------------------
 
-    async def _guard(self, checks: list[tuple[Policy, str]]) -> None:
-        waits = [await self.limiter.retry_after(p, k) for p, k in checks]
-        longest = max((w for w in waits if w), default=None)
-        if longest:
-            raise RateLimited(longest)
+    async def _attempt(self, checks: list[tuple[Policy, str]]) -> list[int]:
+        """Count this attempt against every check, or refuse it (429) while one is locked.
+        Returns the lockouts this attempt started (it is the last one allowed)."""
+        decisions = [await self.limiter.attempt(p, k) for p, k in checks]
+        waits = [d.refused for d in decisions if d.refused]
+        if waits:
+            raise RateLimited(max(waits))
+        return [d.locked_now for d in decisions if d.locked_now]
 
-    async def _fail(self, checks: list[tuple[Policy, str]], client: str, **detail) -> None:
-        """Count a failure; when it starts a lockout, say so (and audit it)."""
-        lockouts = [await self.limiter.hit(p, k) for p, k in checks]
-        longest = max((w for w in lockouts if w), default=None)
-        if longest:
-            await audit.record(audit.LOCKOUT, client, seconds=longest, **detail)
-            raise RateLimited(longest)
+    async def _failed(self, started: list[int], client: str, **detail) -> None:
+        """The attempt failed: when it was the last one allowed, audit the lockout and say so."""
+        if started:
+            await audit.record(audit.LOCKOUT, client, seconds=max(started), **detail)
+            raise RateLimited(max(started))
+
+    async def _audit_lockouts(self, started: list[int], client: str, **detail) -> None:
+        """Attempts that count whatever their outcome (registration, reset requests): this
+        one goes ahead, but a lockout it started is audited."""
+        if started:
+            await audit.record(audit.LOCKOUT, client, seconds=max(started), **detail)
+
+    async def _succeeded(self, identifier: tuple[Policy, str], client: str) -> None:
+        await self.limiter.clear(*identifier)
+        await self.limiter.forgive(SIGNIN_CLIENT, client)
 
     # --- signing in --------------------------------------------------------------------
 
     async def sign_in_password(self, form: Form, client: str) -> Session:
         email = form.values["email"].lower()
-        checks = [(SIGNIN_ID, f"email:{email}"), (SIGNIN_CLIENT, client)]
-        await self._guard(checks)
+        identifier = (SIGNIN_ID, f"email:{email}")
+        started = await self._attempt([identifier, (SIGNIN_CLIENT, client)])
         account = await Account.objects().where(Account.email == email).first()
         valid = await verify_password(account.password_hash if account else None,
                                       form.values["password"])
@@ -87,11 +98,11 @@ class Accounts:
         if not valid:
             await audit.record(audit.SIGNIN_FAILED, client, account_id=account and account.id,
                                via="email")
-            await self._fail(checks, client, via="email")
+            await self._failed(started, client, via="email")
             raise AccountError("invalid")
+        await self._succeeded(identifier, client)
         if account.confirmed_at is None:
             raise AccountError("unconfirmed", email=account.email)
-        await self.limiter.clear(SIGNIN_ID, f"email:{email}")
         contract_nos = [
             row["contract_no"]
             for row in await AccountContract.select(AccountContract.contract_no)
@@ -128,20 +139,20 @@ class Accounts:
 
     async def sign_in_contract(self, form: Form, client: str) -> Session:
         contract_no = form.values["contract_no"]
-        checks = [(SIGNIN_ID, f"contract:{contract_no.lower()}"), (SIGNIN_CLIENT, client)]
-        await self._guard(checks)
+        identifier = (SIGNIN_ID, f"contract:{contract_no.lower()}")
+        started = await self._attempt([identifier, (SIGNIN_CLIENT, client)])
         found = await self._customer_for(contract_no)
         customer = found[1] if found else None
         demo_refused = contract_no in DEMO_CONTRACTS and not self.settings.demo
         if demo_refused or not self._proves(customer, form.values["personal_code"]):
             await audit.record(audit.SIGNIN_FAILED, client, contract_no=contract_no[:40],
                                via="contract")
-            await self._fail(checks, client, via="contract")
+            await self._failed(started, client, via="contract")
             raise AccountError("invalid")
+        await self._succeeded(identifier, client)
         if customer["kind"] == "legal":
             # Proven with the company's own number, so telling it to register leaks nothing.
             raise AccountError("legal_person")
-        await self.limiter.clear(SIGNIN_ID, f"contract:{contract_no.lower()}")
         await audit.record(audit.SIGNIN, client, contract_no=contract_no, via="contract")
         return await self.sessions.create(
             contract_nos=[contract_no], active_contract=contract_no, account_id=None,
@@ -166,8 +177,8 @@ class Accounts:
     async def register(self, form: Form, client: str, language: str) -> None:
         """Create an unconfirmed account and mail its link — or, when the email is taken,
         mail its owner. Either way the visitor sees the same page."""
-        await self._guard([(REGISTER_CLIENT, client)])
-        await self.limiter.hit(REGISTER_CLIENT, client)
+        await self._audit_lockouts(await self._attempt([(REGISTER_CLIENT, client)]),
+                                   client, via="register")
         values = form.values
         found = await self._customer_for(values["contract_no"])
         customer = found[1] if found else None
@@ -214,8 +225,8 @@ class Accounts:
         )
 
     async def resend_confirmation(self, resend_token: str, client: str) -> None:
-        await self._guard([(RESET_CLIENT, client)])
-        await self.limiter.hit(RESET_CLIENT, client)
+        await self._audit_lockouts(await self._attempt([(RESET_CLIENT, client)]),
+                                   client, via="resend")
         payload = tokens.read_token(self.settings.secret_key, tokens.RESEND, resend_token)
         account = await Account.objects().where(Account.email == payload.get("e")).first()
         if account is not None and account.confirmed_at is None:
@@ -244,10 +255,8 @@ class Accounts:
 
     async def request_reset(self, form: Form, client: str) -> None:
         email = form.values["email"]
-        checks = [(RESET_ID, email), (RESET_CLIENT, client)]
-        await self._guard(checks)
-        for policy, key in checks:
-            await self.limiter.hit(policy, key)
+        started = await self._attempt([(RESET_ID, email), (RESET_CLIENT, client)])
+        await self._audit_lockouts(started, client, via="reset")
         account = await Account.objects().where(Account.email == email).first()
         await audit.record(audit.RESET_REQUESTED, client, account_id=account and account.id)
         if account is None or account.is_demo:

@@ -62,7 +62,12 @@ def N_(message: str) -> str:
 
 
 def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
-    text = _translations().ngettext(singular, plural, n)
+    if _current.get() == DEFAULT_LANGUAGE:
+        # Latvian msgids: the singular form serves 1, 21, 31… (not 11), the plural the rest;
+        # gettext's fallback would apply the English rule (n == 1) instead.
+        text = singular if n % 10 == 1 and n % 100 != 11 else plural
+    else:
+        text = _translations().ngettext(singular, plural, n)
     return text % {"num": n, **variables}
 
 
