@@ -121,13 +121,21 @@ class DatabaseRateLimiter:
             return _seconds(row["locked_until"] - now)
         return None
 
+    async def _locked_row(self, name: str, now: datetime) -> dict:
+        """The counter row, created if need be and locked for this transaction: SQLite's
+        IMMEDIATE transaction already excludes other writers, PostgreSQL locks the row."""
+        await RateCounter.insert(RateCounter(key=name, window_start=now)).on_conflict(
+            action="DO NOTHING"
+        )
+        query = RateCounter.select().where(RateCounter.key == name)
+        if RateCounter._meta.db.engine_type == "postgres":
+            query = query.lock_rows()
+        return await query.first()
+
     async def _step(self, policy: Policy, key: str, refuse_when_locked: bool) -> Decision:
         name, now = f"{policy.name}:{key}", self.clock()
         async with write_transaction():
-            row = await RateCounter.select().where(RateCounter.key == name).first()
-            if row is None:
-                row = {"failures": 0, "window_start": now, "lockouts": 0, "locked_until": None}
-                await RateCounter.insert(RateCounter(key=name, window_start=now))
+            row = await self._locked_row(name, now)
             new, refused, locked_now = _count(policy, row, now, refuse_when_locked)
             if refused is None:
                 await RateCounter.update(
@@ -151,9 +159,8 @@ class DatabaseRateLimiter:
     async def forgive(self, policy: Policy, key: str) -> None:
         name = f"{policy.name}:{key}"
         async with write_transaction():
-            row = await RateCounter.select(RateCounter.failures).where(
-                RateCounter.key == name).first()
-            if row and row["failures"] > 0:
+            row = await self._locked_row(name, self.clock())
+            if row["failures"] > 0:
                 await RateCounter.update({RateCounter.failures: row["failures"] - 1}).where(
                     RateCounter.key == name)
 
