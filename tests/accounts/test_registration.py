@@ -150,3 +150,14 @@ def test_new_style_personal_codes_are_accepted_by_the_form():
     assert code_kind("140378-12343") is None
     assert code_kind("321234-56785") == "personal"  # the new, date-free format
     assert code_kind("321234-56784") is None
+
+
+def test_mails_go_out_in_the_language_the_visitor_registered_in(client, smtp_server):
+    client.form("/valoda", {"lang": "en", "next": "/registracija"})
+    email = fresh_email()
+    assert register(client, email).status_code == 303
+    deliver(client)
+    [mail] = mails_to(smtp_server, email)
+    assert mail["Subject"] == "Confirm your registration at “ZAAO Klientiem”"
+    assert "Thank you for registering" in mail.get_body(preferencelist=("plain",)).get_content()
+    assert mail["Content-Language"] == "en"

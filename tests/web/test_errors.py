@@ -57,3 +57,18 @@ def test_language_form_survives_any_input(client, lang, next_, extra):
     assert response.status_code == 303
     location = response.headers["location"]
     assert location.startswith("/") and not location.startswith("//")
+
+
+def test_an_unexpected_error_is_a_500_page_in_the_layout_with_headers(client, monkeypatch):
+    from zaao_hx.public import routes
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(routes, "render", broken)
+    response = client.get("/noteikumi")
+    assert response.status_code == 500
+    root = check_html(response.text)
+    assert text_of(root.find(".//h1")) == "Kļūda serverī"
+    assert "a bug" not in response.text and "Traceback" not in response.text
+    assert "default-src 'self'" in response.headers["content-security-policy"]

@@ -172,11 +172,12 @@ def build_message(settings: Settings, message: Outbox) -> EmailMessage:
     # When it was written, not when a retry got through: every attempt is the same mail.
     mail["Date"] = format_datetime(message.created_at)
     mail["Message-ID"] = message.message_id
-    mail["Content-Language"] = message.language
     # Quoted-printable keeps the Latvian letters intact through 7-bit-only servers.
     mail.set_content(message.body_text, cte="quoted-printable")
     if message.body_html:
         mail.add_alternative(message.body_html, subtype="html", cte="quoted-printable")
+    # After the body: set_content() drops every Content-* header set before it.
+    mail["Content-Language"] = message.language
     attachments = message.attachments
     for item in json.loads(attachments) if isinstance(attachments, str) else attachments:
         maintype, _, subtype = (item.get("mime") or "application/octet-stream").partition("/")
