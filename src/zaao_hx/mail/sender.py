@@ -176,8 +176,6 @@ def build_message(settings: Settings, message: Outbox) -> EmailMessage:
     mail.set_content(message.body_text, cte="quoted-printable")
     if message.body_html:
         mail.add_alternative(message.body_html, subtype="html", cte="quoted-printable")
-    # After the body: set_content() drops every Content-* header set before it.
-    mail["Content-Language"] = message.language
     attachments = message.attachments
     for item in json.loads(attachments) if isinstance(attachments, str) else attachments:
         maintype, _, subtype = (item.get("mime") or "application/octet-stream").partition("/")
@@ -187,6 +185,9 @@ def build_message(settings: Settings, message: Outbox) -> EmailMessage:
             subtype=subtype,
             filename=item["filename"],
         )
+    # Last: set_content() drops Content-* headers set before it, and add_attachment()
+    # moves them into the first part.
+    mail["Content-Language"] = message.language
     return mail
 
 
