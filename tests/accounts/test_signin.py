@@ -142,3 +142,10 @@ def test_sign_ins_and_failures_are_audited_with_the_client_address(client):
     latest = client.run(events)
     assert [e["kind"] for e in latest] == ["signin", "signin_failed"]
     assert all(e["client_addr"] == "testclient" for e in latest)
+
+
+def test_a_page_with_errors_says_so_in_its_title(client):
+    ok = check_html(client.get("/").text).find(".//title").text
+    bad = check_html(client.form("/ienakt", {"email": "", "password": ""}).text)
+    assert not ok.startswith("Kļūda:")
+    assert bad.find(".//title").text.startswith("Kļūda: ")
