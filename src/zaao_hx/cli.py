@@ -43,6 +43,54 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
     return 0
 
 
+def _import(settings: Settings, directory: str, force: bool, progress: str) -> int:
+    from pathlib import Path
+
+    from zaao_hx.imports.progress import progress_for, summary
+    from zaao_hx.imports.service import run_import
+
+    folder = Path(directory)
+    if not folder.is_dir():
+        print(f"zaao-hx import: {directory} is not a folder", file=sys.stderr)
+        return 1
+    result = asyncio.run(
+        run_import(
+            settings.database_url,
+            settings.secret_key,
+            folder,
+            force=force,
+            progress=progress_for(progress),
+        )
+    )
+    print(summary(result, directory), file=sys.stdout if result.ok else sys.stderr)
+    return 0 if result.ok else 1
+
+
+def _imports(settings: Settings, limit: int) -> int:
+    from zaao_hx.imports.history import history
+
+    print(asyncio.run(history(settings.database_url, limit)))
+    return 0
+
+
+def _generate(directory: str, customers: int, seed: int, as_of: str | None) -> int:
+    import datetime
+    import time
+    from pathlib import Path
+
+    from zaao_hx.imports.generate import DEFAULT_AS_OF, generate
+
+    day = datetime.date.fromisoformat(as_of) if as_of else DEFAULT_AS_OF
+    started = time.perf_counter()
+    counts = generate(Path(directory), customers, seed=seed, as_of=day)
+    took = time.perf_counter() - started
+    print(f"Wrote a snapshot of {customers:,} customers (seed {seed}, as of {day}) to "
+          f"{directory} in {took:.1f} s:")
+    for name, count in counts.items():
+        print(f"  {name:<26} {count:>12,}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zaao-hx", description="ZAAO Klientiem portal")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -54,6 +102,27 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1)
     worker = sub.add_parser("worker", help="send queued mail in the background")
     worker.add_argument("--once", action="store_true", help="run one pass and exit")
+    imp = sub.add_parser(
+        "import",
+        help="import a billing snapshot folder (exit 1 with a report when any row is wrong)",
+    )
+    imp.add_argument("directory", help="folder with manifest.json and the CSV files")
+    imp.add_argument(
+        "--force", action="store_true",
+        help="load it even when it is the snapshot imported last time",
+    )
+    imp.add_argument(
+        "--progress", choices=["auto", "bar", "lines", "none"], default="auto",
+        help="progress on stderr: a bar when it is a terminal (auto), one line per step, "
+        "or none",
+    )
+    imports = sub.add_parser("imports", help="list the import history, newest first")
+    imports.add_argument("--limit", type=int, default=20)
+    gen = sub.add_parser("generate", help="write a synthetic billing snapshot")
+    gen.add_argument("directory")
+    gen.add_argument("--customers", type=int, required=True)
+    gen.add_argument("--seed", type=int, default=1)
+    gen.add_argument("--as-of", help="the snapshot's date, YYYY-MM-DD (default 2026-11-28)")
     return parser
 
 
@@ -70,6 +139,12 @@ def main(argv: list[str] | None = None) -> int:
         return _demo(settings)
     if args.command == "serve":
         return _serve(settings, args.host, args.port, args.workers)
+    if args.command == "import":
+        return _import(settings, args.directory, args.force, args.progress)
+    if args.command == "imports":
+        return _imports(settings, args.limit)
+    if args.command == "generate":
+        return _generate(args.directory, args.customers, args.seed, args.as_of)
     if args.command == "worker":
         from zaao_hx.mail.worker import run
 

@@ -1,0 +1,246 @@
+"""`zaao-hx import DIR`: check a billing snapshot and make it the portal's read model.
+
+1. Take the import lock; an earlier import left `running` (its process died) is marked
+   failed — it changed nothing, its transaction died with it.
+2. A snapshot identical to the last one imported (same content hash: files, importer
+   version, personal-code key) is not loaded again: it is recorded as `unchanged` and
+   nothing else happens, so nothing downstream ever sees a second copy.
+3. Otherwise a `running` history row is written, the checking process is started and what
+   it hands over is written in one transaction: committed when every row was right
+   (`imported`, with the warnings), rolled back at the first sign of an error
+   (`rejected`, with the report) or of a failure (`failed`).  The history row is the only
+   thing a refused import leaves; the read model is as it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from zaao_hx.imports.report import Report
+from zaao_hx.imports.store import Store, store_for
+from zaao_hx.imports.validate import content_hash, hash_files
+from zaao_hx.imports.worker import Checked, Worker, WorkerFailed
+
+HISTORY_REPORT_LIMIT = 60_000  # characters of report kept in the history row
+
+
+class Progress:
+    """Told how far the import is; the CLI draws a bar (see imports.progress)."""
+
+    def update(self, done: int, total: int, file: str) -> None: ...
+    def stage(self, name: str) -> None: ...
+    def done(self) -> None: ...
+
+
+@dataclass
+class ImportResult:
+    outcome: str  # imported / unchanged / rejected / failed
+    report: Report
+    seconds: float
+    snapshot_id: int | None = None
+    content_hash: str = ""
+    message: str = ""  # for `failed`: what went wrong
+    stages: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in {"imported", "unchanged"}
+
+
+def counts_of(report: Report) -> dict[str, int]:
+    """Rows per file, keyed like the demo's counts (customers, invoice_lines…)."""
+    return {name.removesuffix(".csv"): n for name, n in report.counts.items()}
+
+
+def _manifest_matches(latest: dict, directory: Path) -> bool:
+    """Cheap first test of "same snapshot as last time": the same manifest values."""
+    import json
+
+    try:
+        manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8-sig"))
+        as_of = datetime.datetime.fromisoformat(manifest["as_of"])
+        next_refresh = datetime.date.fromisoformat(manifest["next_refresh"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    stored_as_of = latest["as_of"]
+    if isinstance(stored_as_of, str):
+        stored_as_of = datetime.datetime.fromisoformat(stored_as_of)
+        if stored_as_of.tzinfo is None:
+            stored_as_of = stored_as_of.replace(tzinfo=datetime.UTC)
+    stored_refresh = latest["next_refresh"]
+    if isinstance(stored_refresh, str):
+        stored_refresh = datetime.date.fromisoformat(stored_refresh)
+    return as_of == stored_as_of and next_refresh == stored_refresh
+
+
+async def run_import(
+    database_url: str,
+    secret_key: str,
+    directory: Path,
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> ImportResult:
+    progress = progress or Progress()
+    directory = Path(directory)
+    started = datetime.datetime.now(datetime.UTC)
+    clock = time.perf_counter()
+    stages: dict[str, float] = {}
+    store = store_for(database_url)
+    await store.open()
+    try:
+        await store.lock()
+        await store.mark_interrupted()
+        latest = await store.latest_imported()
+        if not force and latest and latest["content_hash"] and _manifest_matches(
+            latest, directory
+        ):
+            progress.stage("hash")
+            same = content_hash(hash_files(directory), secret_key) == latest["content_hash"]
+            if same:
+                report = Report()
+                snapshot_id = await store.insert_snapshot(
+                    {
+                        "as_of": _as_datetime(latest["as_of"]),
+                        "next_refresh": _as_date(latest["next_refresh"]),
+                        "source": latest["source"],
+                        "started_at": started,
+                        "finished_at": datetime.datetime.now(datetime.UTC),
+                        "outcome": "unchanged",
+                        "counts": {},
+                        "report": f"the same snapshot as import #{latest['id']}: not loaded "
+                        "again",
+                        "content_hash": latest["content_hash"],
+                    }
+                )
+                progress.done()
+                return ImportResult(
+                    "unchanged", report, time.perf_counter() - clock, snapshot_id,
+                    latest["content_hash"],
+                )
+        snapshot_id = await store.insert_snapshot(
+            {
+                "as_of": started,
+                "next_refresh": started.date(),
+                "source": str(directory),
+                "started_at": started,
+                "outcome": "running",
+            }
+        )
+        result = await _load(store, directory, secret_key, snapshot_id, progress, stages)
+        result.seconds = time.perf_counter() - clock
+        result.stages = stages
+        return result
+    finally:
+        await store.close()
+
+
+def _as_datetime(value) -> datetime.datetime:
+    if isinstance(value, str):
+        value = datetime.datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
+
+
+def _as_date(value) -> datetime.date:
+    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+async def _load(
+    store: Store,
+    directory: Path,
+    secret_key: str,
+    snapshot_id: int,
+    progress: Progress,
+    stages: dict[str, float],
+) -> ImportResult:
+    started = time.perf_counter()
+    worker = Worker(directory, secret_key, store.target)
+    loop = asyncio.get_running_loop()
+    checked: list[Checked] = []
+
+    async def rows() -> AsyncIterator[tuple]:
+        messages = worker.messages()
+
+        def next_message():
+            return next(messages, None)
+
+        while True:
+            # read in a thread when an event loop has other work (asyncpg); a plain read
+            # when not (SQLite), as a thread hop per chunk costs more than it gives
+            message = (
+                await loop.run_in_executor(None, next_message)
+                if store.target == "postgres"
+                else next_message()
+            )
+            if message is None:
+                checked.append(worker.result)
+                return
+            if message[0] == "rows":
+                yield message[1], message[2]
+            elif message[0] == "progress":
+                progress.update(*message[1:])
+
+    def stage(name: str) -> None:
+        now = time.perf_counter()
+        stages[stage.current] = now - stage.since
+        stage.current, stage.since = name, now
+        progress.stage(name)
+
+    stage.current, stage.since = "load", started
+    try:
+        await store.begin()
+        await store.load(rows())
+        stage("checked")
+        result = checked[0]
+        row = _history_row(result)
+        if not result.report.ok:
+            await store.rollback()
+            row["outcome"] = "rejected"
+            row["finished_at"] = datetime.datetime.now(datetime.UTC)
+            await store.update_snapshot(snapshot_id, row)
+            progress.done()
+            return ImportResult("rejected", result.report, 0, snapshot_id, result.content_hash)
+        row["outcome"] = "imported"
+        row["finished_at"] = datetime.datetime.now(datetime.UTC)
+        await store.finish(snapshot_id, row, stage)
+        stage("done")
+        progress.done()
+        return ImportResult("imported", result.report, 0, snapshot_id, result.content_hash)
+    except (WorkerFailed, Exception) as exc:
+        await store.rollback()
+        message = str(exc) if isinstance(exc, WorkerFailed) else f"{type(exc).__name__}: {exc}"
+        await store.update_snapshot(
+            snapshot_id,
+            {
+                "outcome": "failed",
+                "finished_at": datetime.datetime.now(datetime.UTC),
+                "report": message[:HISTORY_REPORT_LIMIT],
+            },
+        )
+        progress.done()
+        return ImportResult("failed", Report(), 0, snapshot_id, message=message)
+    finally:
+        worker.stop()
+
+
+def _history_row(checked: Checked) -> dict:
+    row: dict = {
+        "counts": counts_of(checked.report),
+        "report": checked.report.listing()[:HISTORY_REPORT_LIMIT],
+        "content_hash": checked.content_hash,
+    }
+    if checked.as_of is not None:
+        row["as_of"] = checked.as_of
+    if checked.next_refresh is not None:
+        row["next_refresh"] = checked.next_refresh
+    if checked.source:
+        row["source"] = checked.source[:200]
+    return row
+
+
+Stage = Callable[[str], None]

@@ -1,0 +1,396 @@
+"""Where an import writes: the snapshot history and the read model, on SQLite or PostgreSQL.
+
+Both drivers are used directly (the stdlib `sqlite3` module, `asyncpg`), not through
+Piccolo: a snapshot is millions of rows, and bulk paths (executemany of prepared tuples,
+COPY) are what makes it fast.  What they write is what Piccolo writes and reads back: ISO
+dates, timestamps as Piccolo stores them, JSON as text.
+
+The read model is replaced in one transaction:
+- SQLite: BEGIN IMMEDIATE; drop the secondary indexes; DELETE every row (SQLite truncates a
+  table deleted without WHERE); insert; create the indexes again (sorting once is faster
+  than keeping them up to date row by row); record the snapshot; COMMIT.  Readers (WAL)
+  see the previous snapshot until the commit.
+- PostgreSQL: the rows are COPYed into fresh tables made `LIKE` the read model's, their
+  indexes and keys are built, then the old tables are dropped and the new ones take their
+  names — all in one transaction, so readers see the previous snapshot, and are held up
+  only for the moment of the swap at the end (not while millions of rows are written).
+
+Only one import runs at a time: a lock held for the whole import (a file lock next to the
+SQLite database, an advisory lock on PostgreSQL), both released if the process dies.
+"""
+
+from __future__ import annotations
+
+import datetime
+import fcntl
+import json
+import re
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from zaao_hx.imports.validate import TABLE_COLUMNS
+
+READ_MODEL_TABLES = list(TABLE_COLUMNS)  # in the order the files are read
+SNAPSHOT_COLUMNS = (
+    "id", "as_of", "next_refresh", "source", "started_at", "finished_at", "outcome",
+    "counts", "report", "content_hash",
+)
+LOCK_KEY = 0x7A61616F  # "zaao": the advisory lock of imports on PostgreSQL
+
+
+def utc_text(moment: datetime.datetime) -> str:
+    """A timestamp as Piccolo stores a Timestamptz on SQLite (UTC, `str()` of it)."""
+    return str(moment.astimezone(datetime.UTC))
+
+
+class Store:
+    """The operations an import needs; see SqliteStore and PostgresStore."""
+
+    async def open(self) -> None: ...
+    async def close(self) -> None: ...
+    async def lock(self) -> None: ...
+    async def latest_imported(self) -> dict | None: ...
+    async def mark_interrupted(self) -> int: ...
+    async def insert_snapshot(self, row: dict) -> int: ...
+    async def update_snapshot(self, snapshot_id: int, row: dict) -> None: ...
+    async def begin(self) -> None: ...
+    async def load(self, rows: AsyncIterator[tuple[str, Any]]) -> None: ...
+    async def finish(self, snapshot_id: int, row: dict, stage) -> None: ...
+    async def rollback(self) -> None: ...
+    target = ""
+
+
+# -- SQLite ----------------------------------------------------------------------------
+
+
+class SqliteStore(Store):
+    target = "sqlite"
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.conn: sqlite3.Connection | None = None
+        self.lock_file = None
+        self.indexes: list[tuple[str, str]] = []
+
+    async def open(self) -> None:
+        if not self.path.exists():
+            raise FileNotFoundError(f"no database at {self.path} (run `zaao-hx migrate`)")
+        # autocommit mode: transactions are the explicit BEGIN / COMMIT below
+        self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=60)
+
+    async def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+        if self.lock_file is not None:
+            self.lock_file.close()  # releases the lock
+
+    async def lock(self) -> None:
+        self.lock_file = open(f"{self.path}.import-lock", "a+b")  # noqa: SIM115
+        fcntl.flock(self.lock_file, fcntl.LOCK_EX)
+
+    def _one(self, sql: str, *args) -> dict | None:
+        cur = self.conn.execute(sql, args)
+        row = cur.fetchone()
+        return dict(zip([d[0] for d in cur.description], row, strict=True)) if row else None
+
+    async def latest_imported(self) -> dict | None:
+        return self._one(
+            "SELECT id, as_of, next_refresh, source, content_hash FROM snapshot "
+            "WHERE outcome = 'imported' ORDER BY id DESC LIMIT 1"
+        )
+
+    async def mark_interrupted(self) -> int:
+        cur = self.conn.execute(
+            "UPDATE snapshot SET outcome = 'failed', report = ? WHERE outcome = 'running'",
+            (INTERRUPTED,),
+        )
+        return cur.rowcount
+
+    def _values(self, row: dict) -> dict:
+        out = dict(row)
+        for key in ("as_of", "started_at", "finished_at"):
+            if isinstance(out.get(key), datetime.datetime):
+                out[key] = utc_text(out[key])
+        if isinstance(out.get("next_refresh"), datetime.date):
+            out["next_refresh"] = out["next_refresh"].isoformat()
+        if "counts" in out:
+            out["counts"] = json.dumps(out["counts"])
+        return out
+
+    async def insert_snapshot(self, row: dict) -> int:
+        values = self._values(row)
+        names = ", ".join(f'"{k}"' for k in values)
+        marks = ", ".join("?" for _ in values)
+        cur = self.conn.execute(
+            f"INSERT INTO snapshot ({names}) VALUES ({marks})",  # noqa: S608 - our names
+            tuple(values.values()),
+        )
+        return cur.lastrowid
+
+    def _update(self, snapshot_id: int, row: dict) -> None:
+        values = self._values(row)
+        sets = ", ".join(f'"{k}" = ?' for k in values)
+        self.conn.execute(
+            f"UPDATE snapshot SET {sets} WHERE id = ?",  # noqa: S608 - our names
+            (*values.values(), snapshot_id),
+        )
+
+    async def update_snapshot(self, snapshot_id: int, row: dict) -> None:
+        self._update(snapshot_id, row)
+
+    async def begin(self) -> None:
+        conn = self.conn
+        # A bigger page cache for the load (the default 2 MB thrashes on the primary-key
+        # indexes); temp files for the index sorts stay on disk.
+        conn.execute("PRAGMA cache_size = -131072")  # 128 MB
+        conn.execute("BEGIN IMMEDIATE")
+        marks = ", ".join("?" for _ in READ_MODEL_TABLES)
+        self.indexes = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "  # noqa: S608
+            f"AND tbl_name IN ({marks}) ORDER BY name",
+            READ_MODEL_TABLES,
+        ).fetchall()
+        for name, _ in self.indexes:
+            conn.execute(f'DROP INDEX "{name}"')
+        for table in READ_MODEL_TABLES:
+            conn.execute(f'DELETE FROM "{table}"')  # noqa: S608 - our table names
+
+    async def load(self, rows: AsyncIterator[tuple[str, Any]]) -> None:
+        conn = self.conn
+        statements = {
+            table: f'INSERT INTO "{table}" ({", ".join(columns)}) '  # noqa: S608 - ours
+            f'VALUES ({", ".join("?" for _ in columns)})'
+            for table, columns in TABLE_COLUMNS.items()
+        }
+        async for table, payload in rows:
+            conn.executemany(statements[table], payload)
+
+    async def finish(self, snapshot_id: int, row: dict, stage) -> None:
+        stage("indexes")
+        for _, sql in self.indexes:
+            self.conn.execute(sql)
+        self._update(snapshot_id, row)
+        stage("commit")
+        self.conn.execute("COMMIT")
+
+    async def rollback(self) -> None:
+        if self.conn is not None and self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+
+INTERRUPTED = "interrupted: the import process stopped before it finished (nothing changed)"
+
+
+# -- PostgreSQL ------------------------------------------------------------------------
+
+NEW = "__import"  # suffix of the tables a snapshot is loaded into
+
+
+class PostgresStore(Store):
+    target = "postgres"
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self.conn = None
+        self.tx = None
+        self.read_frame = None
+
+    async def open(self) -> None:
+        import asyncpg
+
+        self.conn = await asyncpg.connect(self.dsn)
+
+    async def close(self) -> None:
+        if self.conn is not None:
+            await self.conn.close()  # also releases the advisory lock
+
+    async def lock(self) -> None:
+        await self.conn.execute("SELECT pg_advisory_lock($1)", LOCK_KEY)
+
+    async def latest_imported(self) -> dict | None:
+        row = await self.conn.fetchrow(
+            "SELECT id, as_of, next_refresh, source, content_hash FROM snapshot "
+            "WHERE outcome = 'imported' ORDER BY id DESC LIMIT 1"
+        )
+        return dict(row) if row else None
+
+    async def mark_interrupted(self) -> int:
+        status = await self.conn.execute(
+            "UPDATE snapshot SET outcome = 'failed', report = $1 WHERE outcome = 'running'",
+            INTERRUPTED,
+        )
+        return int(status.split()[-1])
+
+    @staticmethod
+    def _values(row: dict) -> dict:
+        out = dict(row)
+        if "counts" in out:
+            out["counts"] = json.dumps(out["counts"])
+        return out
+
+    async def insert_snapshot(self, row: dict) -> int:
+        values = self._values(row)
+        names = ", ".join(f'"{k}"' for k in values)
+        marks = ", ".join(f"${i}" for i in range(1, len(values) + 1))
+        return await self.conn.fetchval(
+            f"INSERT INTO snapshot ({names}) VALUES ({marks}) RETURNING id",  # noqa: S608
+            *values.values(),
+        )
+
+    async def update_snapshot(self, snapshot_id: int, row: dict) -> None:
+        values = self._values(row)
+        sets = ", ".join(f'"{k}" = ${i}' for i, k in enumerate(values, start=1))
+        await self.conn.execute(
+            f"UPDATE snapshot SET {sets} WHERE id = ${len(values) + 1}",  # noqa: S608
+            *values.values(),
+            snapshot_id,
+        )
+
+    async def begin(self) -> None:
+        self.tx = self.conn.transaction()
+        await self.tx.start()
+        for table in READ_MODEL_TABLES:
+            # the columns, types, NOT NULLs and defaults; keys and indexes come after the rows
+            await self.conn.execute(
+                f'CREATE TABLE "{table}{NEW}" (LIKE "{table}" INCLUDING DEFAULTS '
+                "INCLUDING CONSTRAINTS INCLUDING STORAGE)"
+            )
+
+    async def load(self, rows: AsyncIterator[tuple[str, Any]]) -> None:
+        """One COPY per table, fed by the checking process's chunks as they come."""
+        pending: list[tuple[str, Any]] = []
+        stream = rows.__aiter__()
+
+        async def next_message():
+            if pending:
+                return pending.pop()
+            return await stream.__anext__()
+
+        while True:
+            try:
+                table, payload = await next_message()
+            except StopAsyncIteration:
+                return
+
+            async def chunks(first: bytes = payload, table: str = table):
+                yield first
+                while True:
+                    try:
+                        other, data = await next_message()
+                    except StopAsyncIteration:
+                        return
+                    if other != table:
+                        pending.append((other, data))
+                        return
+                    yield data
+
+            await self.conn.copy_to_table(
+                f"{table}{NEW}", source=chunks(), columns=list(TABLE_COLUMNS[table]),
+                format="text",
+            )
+
+    async def finish(self, snapshot_id: int, row: dict, stage) -> None:
+        conn = self.conn
+        stage("indexes")
+        await conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        renames: list[str] = []
+        for table in READ_MODEL_TABLES:
+            new = f"{table}{NEW}"
+            constraints = await conn.fetch(
+                "SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint "
+                "WHERE conrelid = $1::regclass AND contype IN ('p', 'u')", table,
+            )
+            for c in constraints:
+                temp = f"{c['conname'][:50]}{NEW}"
+                await conn.execute(f'ALTER TABLE "{new}" ADD CONSTRAINT "{temp}" {c["def"]}')
+                renames.append(
+                    f'ALTER TABLE "{table}" RENAME CONSTRAINT "{temp}" TO "{c["conname"]}"'
+                )
+            indexes = await conn.fetch(
+                "SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS def "
+                "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                "WHERE i.indrelid = $1::regclass AND NOT EXISTS "
+                "(SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)",
+                table,
+            )
+            for index in indexes:
+                temp = f"{index['name'][:50]}{NEW}"
+                await conn.execute(_index_on(index["def"], temp, new))
+                renames.append(f'ALTER INDEX "{temp}" RENAME TO "{index["name"]}"')
+            # serial columns: the sequence goes with the new table, and on from its rows
+            sequences = await conn.fetch(
+                "SELECT s.oid::regclass::text AS seq, a.attname AS col FROM pg_class s "
+                "JOIN pg_depend d ON d.objid = s.oid AND d.deptype = 'a' "
+                "JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid "
+                "WHERE s.relkind = 'S' AND d.refobjid = $1::regclass", table,
+            )
+            for s in sequences:
+                await conn.execute(f'ALTER SEQUENCE {s["seq"]} OWNED BY "{new}"."{s["col"]}"')
+                await conn.execute(
+                    f"SELECT setval('{s['seq']}', COALESCE(MAX(\"{s['col']}\"), 0) + 1, false) "  # noqa: S608
+                    f'FROM "{new}"'
+                )
+        stage("analyze")
+        for table in READ_MODEL_TABLES:
+            await conn.execute(f'ANALYZE "{table}{NEW}"')
+        stage("swap")
+        # the moment readers wait for: the old tables go, the new ones take their names
+        await conn.execute("SET LOCAL lock_timeout = '60s'")
+        for table in READ_MODEL_TABLES:
+            await conn.execute(f'DROP TABLE "{table}"')
+            await conn.execute(f'ALTER TABLE "{table}{NEW}" RENAME TO "{table}"')
+        for statement in renames:
+            await conn.execute(statement)
+        await self.update_snapshot(snapshot_id, row)
+        stage("commit")
+        await self.tx.commit()
+        self.tx = None
+
+    async def rollback(self) -> None:
+        if self.tx is not None:
+            await self.tx.rollback()
+            self.tx = None
+
+
+_INDEX_DEF = re.compile(r"^CREATE (UNIQUE )?INDEX (\S+) ON (\S+) (USING .*)$")
+
+
+def _index_on(definition: str, name: str, table: str) -> str:
+    """`pg_get_indexdef` of an index, made for another name and table."""
+    match = _INDEX_DEF.match(definition)
+    if not match:
+        raise RuntimeError(f"unexpected index definition: {definition}")
+    unique, _, _, rest = match.groups()
+    return f'CREATE {unique or ""}INDEX "{name}" ON "{table}" {rest}'
+
+
+def store_for(database_url: str) -> Store:
+    if database_url.startswith("sqlite:///"):
+        return SqliteStore(Path(database_url[len("sqlite:///"):]))
+    return PostgresStore(database_url)
+
+
+async def import_running(database_url: str) -> bool:
+    """Whether some process holds the import lock now (a `running` row without one was
+    interrupted)."""
+    store = store_for(database_url)
+    if isinstance(store, SqliteStore):
+        path = Path(f"{store.path}.import-lock")
+        if not path.exists():
+            return False
+        with open(path, "a+b") as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            return False
+    await store.open()
+    try:
+        free = await store.conn.fetchval("SELECT pg_try_advisory_lock($1)", LOCK_KEY)
+        if free:
+            await store.conn.execute("SELECT pg_advisory_unlock($1)", LOCK_KEY)
+        return not free
+    finally:
+        await store.close()

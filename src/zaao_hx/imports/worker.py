@@ -1,0 +1,171 @@
+"""The import's checking process, and the pipe between it and the importing process.
+
+Checking a 100,000-customer snapshot is ~10 s of Python; writing it is as much database
+work.  The importing process (which owns the one transaction) starts this module as a
+child, `python -m zaao_hx.imports.worker`, and writes what it hands over while it goes on
+reading: the two run on two cores.  The child never touches the database: if the
+importing process dies, the child's next write fails (broken pipe) and it exits.
+
+Frames on the child's stdout: 4-byte little-endian length, then a `marshal`led tuple
+(marshal, not pickle: several times faster for tuples of str/int/None, and the child is
+our own code):
+    ("rows", table, rows)         rows: a list of tuples (SQLite) or COPY text bytes
+    ("progress", done, total, file)
+    ("done", report, manifest, content_hash)
+    ("crash", traceback text)
+The secret key comes on stdin (a command line is visible to every user of the machine).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import fcntl
+import gc
+import json
+import marshal
+import struct
+import subprocess
+import sys
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from zaao_hx.imports.report import Report
+
+FRAME = struct.Struct("<I")
+F_SETPIPE_SZ = 1031  # Linux: a 1 MB pipe instead of 64 KB means fewer hand-overs
+
+
+# -- the child -------------------------------------------------------------------------
+
+
+def _child(directory: str, target: str) -> int:
+    from zaao_hx.imports.validate import CopyTextSink, Sink, SnapshotValidator, TupleSink
+
+    # Millions of short-lived containers and nothing cyclic: the collector would only
+    # rescan the key sets, again and again.
+    gc.disable()
+    options = json.loads(sys.stdin.readline())
+    out = sys.stdout.buffer
+    write = out.write
+    pack = FRAME.pack
+    dumps = marshal.dumps
+
+    def send(message: tuple) -> None:
+        data = dumps(message)
+        write(pack(len(data)))
+        write(data)
+
+    def rows(table: str, payload: Any) -> None:
+        send(("rows", table, payload))
+
+    sink: Sink = CopyTextSink(rows) if target == "postgres" else TupleSink(rows)
+    last = [-1]
+
+    def progress(done: int, total: int, file: str) -> None:
+        step = total // 200 or 1
+        if done // step != last[0]:
+            last[0] = done // step
+            send(("progress", done, total, file))
+
+    sink.progress = progress  # type: ignore[method-assign]
+    try:
+        validator = SnapshotValidator(Path(directory), options["secret_key"], sink)
+        report = validator.run()
+        manifest = {
+            key: value.isoformat() if hasattr(value, "isoformat") else value
+            for key, value in validator.manifest.items()
+        }
+        send(("done", report.to_dict(), manifest, validator.content_hash()))
+    except BrokenPipeError:
+        return 1  # the importing process is gone
+    except BaseException:  # noqa: BLE001 - handed to the importing process, which decides
+        with contextlib.suppress(BrokenPipeError):
+            send(("crash", traceback.format_exc()))
+        return 1
+    finally:
+        with contextlib.suppress(BrokenPipeError):
+            out.flush()
+    return 0
+
+
+# -- the importing process's side ------------------------------------------------------
+
+
+class WorkerFailed(RuntimeError):
+    """The checking process crashed or vanished."""
+
+
+class Checked:
+    """What the child found: the report, the manifest's values and the content hash."""
+
+    def __init__(self, report: dict, manifest: dict, content_hash: str) -> None:
+        self.report = Report.from_dict(report)
+        self.as_of = (
+            datetime.datetime.fromisoformat(manifest["as_of"]) if "as_of" in manifest else None
+        )
+        self.next_refresh = (
+            datetime.date.fromisoformat(manifest["next_refresh"])
+            if "next_refresh" in manifest
+            else None
+        )
+        self.source = manifest.get("source", "")
+        self.content_hash = content_hash
+
+
+class Worker:
+    """The child process; iterate `messages()` for ("rows", …) and ("progress", …) until
+    it returns the `Checked` result."""
+
+    def __init__(self, directory: Path, secret_key: str, target: str) -> None:
+        self.proc = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
+            [sys.executable, "-m", "zaao_hx.imports.worker", str(directory), target],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(self.proc.stdout.fileno(), F_SETPIPE_SZ, 1 << 20)
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps({"secret_key": secret_key}).encode() + b"\n")
+        self.proc.stdin.close()
+        self.result: Checked | None = None
+
+    def _read(self, stream: IO[bytes], n: int) -> bytes:
+        data = stream.read(n)
+        if len(data) != n:
+            self.proc.wait()
+            raise WorkerFailed(f"the checking process stopped (exit status {self.proc.returncode})")
+        return data
+
+    def frame(self) -> tuple:
+        stream = self.proc.stdout
+        assert stream is not None
+        (size,) = FRAME.unpack(self._read(stream, FRAME.size))
+        return marshal.loads(self._read(stream, size))  # noqa: S302 - our own child
+
+    def messages(self) -> Iterator[tuple]:
+        while True:
+            message = self.frame()
+            kind = message[0]
+            if kind == "done":
+                self.result = Checked(*message[1:])
+                self.proc.wait()
+                return
+            if kind == "crash":
+                self.proc.wait()
+                raise WorkerFailed(f"the checking process failed:\n{message[1]}")
+            yield message
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        for stream in (self.proc.stdout,):
+            if stream:
+                stream.close()
+
+
+if __name__ == "__main__":
+    sys.exit(_child(sys.argv[1], sys.argv[2]))
