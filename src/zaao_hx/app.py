@@ -13,8 +13,6 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.plugins.htmx import HTMXPlugin
-from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.template.config import TemplateConfig
 from piccolo.engine.postgres import PostgresEngine
 from redis.asyncio import Redis
 
@@ -41,7 +39,7 @@ from zaao_hx.web.errors import (
     handle_server_error,
     handle_sign_in_required,
 )
-from zaao_hx.web.render import make_environment
+from zaao_hx.web.render import Templates
 from zaao_hx.web.routes import ROUTES as WEB_ROUTES
 from zaao_hx.web.security import make_before_send
 
@@ -54,8 +52,7 @@ def create_app(settings: Settings, *, clock: Clock = utcnow) -> Litestar:
     bind(engine)
     assets = AssetManifest()
     i18n.load_catalogues()
-    environment = make_environment(assets, {"settings": settings})
-    environment.auto_reload = not settings.production
+    templates = Templates(assets, {"settings": settings}, auto_reload=not settings.production)
     if settings.redis_url:
         redis = Redis.from_url(settings.redis_url)
         sessions: SessionStore = RedisSessionStore(redis, clock)
@@ -93,9 +90,6 @@ def create_app(settings: Settings, *, clock: Clock = utcnow) -> Litestar:
 
     return Litestar(
         route_handlers=[PublicController, AccountController, DashboardController, *WEB_ROUTES],
-        template_config=TemplateConfig(
-            engine=JinjaTemplateEngine.from_environment(environment)
-        ),
         plugins=[HTMXPlugin()],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
@@ -116,7 +110,8 @@ def create_app(settings: Settings, *, clock: Clock = utcnow) -> Litestar:
         },
         lifespan=[database_pool],
         state=State(
-            {"settings": settings, "engine": engine, "assets": assets, "sessions": sessions,
+            {"settings": settings, "engine": engine, "assets": assets, "templates": templates,
+             "sessions": sessions,
              "limiter": limiter, "accounts": accounts}
         ),
         openapi_config=None,

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from litestar import Controller, Request, get
-from litestar.response import Template
+from litestar import Controller, Request, Response, get
 
 from zaao_hx.accounts.guards import current_session, signed_in
 from zaao_hx.billing.queries import contracts_with_customers
@@ -14,7 +13,7 @@ class DashboardController(Controller):
     guards = [signed_in]
 
     @get("/panelis", name="home")
-    async def home(self, request: Request) -> Template:
+    async def home(self, request: Request) -> Response:
         session = current_session(request)
         contracts = await contracts_with_customers(session.contract_nos)
         active = next(

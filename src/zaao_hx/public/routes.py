@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from litestar import Controller, Request, get
+from litestar import Controller, Request, Response, get
 from litestar.params import FromQuery
-from litestar.response import Template
 
 from zaao_hx.accounts.service import TERMS_VERSION
 from zaao_hx.web.i18n import N_, gettext
@@ -21,7 +20,7 @@ START_MESSAGES = {
 
 class PublicController(Controller):
     @get("/", name="start", sync_to_thread=False)
-    def start(self, request: Request, zinojums: FromQuery[str | None] = None) -> Template:
+    def start(self, request: Request, zinojums: FromQuery[str | None] = None) -> Response:
         notice = START_MESSAGES.get(zinojums or "")
         return render(request, "public/start.html", {
             "demo": request.app.state.settings.demo,
@@ -29,17 +28,17 @@ class PublicController(Controller):
         })
 
     @get("/noteikumi", name="terms", sync_to_thread=False)
-    def terms(self, request: Request) -> Template:
+    def terms(self, request: Request) -> Response:
         return render(request, "public/terms.html", {"terms_version": TERMS_VERSION})
 
     @get("/instrukcija", name="guide", sync_to_thread=False)
-    def guide(self, request: Request) -> Template:
+    def guide(self, request: Request) -> Response:
         return render(request, "public/guide.html")
 
     @get("/pieejamiba", name="accessibility", sync_to_thread=False)
-    def accessibility(self, request: Request) -> Template:
+    def accessibility(self, request: Request) -> Response:
         return render(request, "public/accessibility.html")
 
     @get("/gramatzimes", name="bookmarks", sync_to_thread=False)
-    def bookmarks(self, request: Request) -> Template:
+    def bookmarks(self, request: Request) -> Response:
         return render(request, "public/bookmarks.html")

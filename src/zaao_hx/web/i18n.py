@@ -45,10 +45,14 @@ def load_catalogues(locale_dir: Path = LOCALE_DIR) -> dict[str, NullTranslations
     return _catalogues
 
 
-def _translations() -> NullTranslations:
+def translations_for(language: str) -> NullTranslations:
     if not _catalogues:
         load_catalogues()
-    return _catalogues.get(_current.get(), _catalogues[DEFAULT_LANGUAGE])
+    return _catalogues.get(language, _catalogues[DEFAULT_LANGUAGE])
+
+
+def _translations() -> NullTranslations:
+    return translations_for(_current.get())
 
 
 def gettext(message: str, **variables: object) -> str:
