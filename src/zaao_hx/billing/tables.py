@@ -89,7 +89,9 @@ class Invoice(Table, tablename="invoice"):
 
 class InvoiceLine(Table, tablename="invoice_line"):
     id = Serial(primary_key=True)
-    invoice_no = Varchar(length=40, index=True)
+    # no index of its own: the unique (invoice_no, line_no) index below serves look-ups by
+    # invoice_no, and a second index on 3 M lines costs the import seconds
+    invoice_no = Varchar(length=40)
     line_no = Integer()
     description = Varchar(length=300)
     quantity = Varchar(length=20)  # a decimal string, exact as exported
