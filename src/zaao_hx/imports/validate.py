@@ -326,20 +326,21 @@ class SnapshotValidator:
         self.unusable: set[str] = set()  # files whose keys are unknown: no reference checks
         # values seen valid, so that each distinct value is parsed once
         self.cents: dict[str, int] = {}
-        self.dates: set[str] = set()
-        self.dates_or_empty: set[str] = {""}
+        self.dates: dict[str, str] = {}  # each as one shared str (see `label`)
+        self.dates_or_empty: dict[str, str] = {"": ""}
         self.ints: dict[str, dict[str, int]] = defaultdict(dict)
-        self.labels: dict[str, set[str]] = defaultdict(set)
+        self.labels: dict[str, dict[str, str]] = defaultdict(dict)
         self.rrules: dict[tuple[str, str], str | None] = {}
         # keys other files refer to
-        self.customers: set[str] = set()
-        self.contracts: dict[str, str] = {}  # contract_no → the same str (one object)
-        self.sites: set[str] = set()
+        self.customers: dict[str, str] = {}  # customer_id → the same str (one object)
+        self.contracts: dict[str, str] = {}
+        self.sites: dict[str, str] = {}
         self.containers: set[str] = set()
         # invoices: a number each (its row), and by that number what lines need to know,
         # in arrays: a million invoices are looked up three million times
         self.invoices: dict[str, int] = {}  # invoice_no → number
         self.invoice_owner: list[str] = []  # number → its contract_no
+        self.invoice_keys: list[str] = []  # number → its invoice_no
         self.invoice_left = array("q")  # number → net not yet covered by lines
         self.invoice_lines = array("Q")  # number → bit set of its line numbers (1–63)
         self.invoice_high_lines: set[tuple[int, int]] = set()  # line numbers from 64 on
@@ -661,33 +662,41 @@ class SnapshotValidator:
         self._report(ch, name, col, bad)
         return col
 
+    # The checks of repeating values return each value as one shared str object: the
+    # checking process sends a value once per chunk (marshal refers back to it) and the
+    # database driver encodes it once.
+
     def label(self, ch: _Chunk, name: str, required: bool = True) -> Sequence[str]:
         """Text that repeats (descriptions, units…): each distinct value checked once."""
         col = ch.cols[name]
-        seen = self.labels[name]
-        if seen.issuperset(col):
-            return col
+        seen = self.labels[name]  # value → the same value
+        shared = list(map(seen.get, col))
+        if None not in shared:
+            return shared
         bad = {}
         for value in set(col).difference(seen):
             problem = self._text_problem(name, value, required)
             if problem:
                 bad[value] = problem
             elif len(seen) < LABELS_KEPT:
-                seen.add(value)
+                seen[value] = value
         if bad:
             self._report(ch, name, col, bad)
-        return col
+        return list(map(seen.get, col, col))
 
     def enum(self, ch: _Chunk, name: str, allowed: tuple[str, ...], required: bool = True
              ) -> Sequence[str]:
         col = ch.cols[name]
-        values = set(allowed) if required else {*allowed, ""}
-        if values.issuperset(col):
-            return col
+        values = {v: v for v in allowed}
+        if not required:
+            values[""] = ""
+        shared = list(map(values.get, col))
+        if None not in shared:
+            return shared
         self._report(ch, name, col, {
             v: f"a value is required (one of {', '.join(allowed)})" if v == "" else
             f"{_short(v)} is not one of {', '.join(allowed)}"
-            for v in set(col) - values
+            for v in set(col).difference(values)
         })
         return col
 
@@ -696,23 +705,22 @@ class SnapshotValidator:
         reported and then counts as empty."""
         col = ch.cols[name]
         seen = self.dates if required else self.dates_or_empty
-        if seen.issuperset(col):
-            return col
+        shared = list(map(seen.get, col))
+        if None not in shared:
+            return shared
         bad = {}
         for value in set(col).difference(seen):
             try:
                 if value == "":
                     raise ValueError
                 parse_date(value)
-                self.dates.add(value)
-                self.dates_or_empty.add(value)
+                self.dates[value] = self.dates_or_empty[value] = value
             except ValueError:
                 bad[value] = ("a date is required (YYYY-MM-DD)" if value == "" else
                               f"{_short(value)} is not a date (YYYY-MM-DD, years 1900–2199)")
-        if not bad:
-            return col
-        self._report(ch, name, col, bad)
-        return [("" if v in bad else v) for v in col]
+        if bad:
+            self._report(ch, name, col, bad)
+        return list(map(seen.get, col, repeat("", len(col))))
 
     def money(self, ch: _Chunk, name: str) -> list[int | None]:
         """Amounts as integer cents (None where not an amount)."""
@@ -756,8 +764,9 @@ class SnapshotValidator:
         """A decimal number kept as the text it was exported as (quantity, VAT rate)."""
         col = ch.cols[name]
         seen = self.labels[name]
-        if seen.issuperset(col):
-            return col
+        shared = list(map(seen.get, col))
+        if None not in shared:
+            return shared
         bad = {}
         limit = MAX_LEN[name]
         for value in set(col).difference(seen):
@@ -768,22 +777,32 @@ class SnapshotValidator:
             elif len(value) > limit:
                 bad[value] = f"{_short(value)} is longer than {limit} characters"
             elif len(seen) < LABELS_KEPT:
-                seen.add(value)
+                seen[value] = value
         if bad:
             self._report(ch, name, col, bad)
-        return col
+        return list(map(seen.get, col, col))
 
     # -- keys and references
-    def unique(self, ch: _Chunk, name: str, col: Sequence[str], keys: set | dict) -> None:
-        """Report keys used before (in this file) or twice in the chunk."""
+    def unique(self, ch: _Chunk, name: str, col: Sequence[str], keys: set | dict,
+               values: Sequence | None = None) -> None:
+        """Add the chunk's keys (with `values`, to a dict); report keys used before (in
+        this file) or twice (the first row keeps the key)."""
         before = keys.keys() if isinstance(keys, dict) else keys
-        if before.isdisjoint(col) and len(set(col)) == len(col):
-            return
+        earlier = not before.isdisjoint(col)
+        if not earlier:
+            size = len(keys)
+            if values is None:
+                keys.update(col)
+            else:
+                keys.update(zip(col, values, strict=True))
+            if len(keys) - size == len(col):
+                keys.pop("", None) if isinstance(keys, dict) else keys.discard("")
+                return
         first: dict[str, int] = {}
         for i, value in enumerate(col):
             if not value:
                 continue
-            if value in before:
+            if earlier and value in before:
                 self.error(ch, i, name, f"{_short(value)} appears twice (also earlier in the "
                            "file)")
             elif value in first:
@@ -791,14 +810,24 @@ class SnapshotValidator:
                            f"{ch.line(first[value])})")
             else:
                 first[value] = i
+                if earlier:
+                    if values is None:
+                        keys.add(value)
+                    else:
+                        keys[value] = values[i]
+        if isinstance(keys, dict):
+            keys.pop("", None)
+        else:
+            keys.discard("")
 
-    def ref(self, ch: _Chunk, name: str, keys: set | dict, target: str,
+    def ref(self, ch: _Chunk, name: str, keys: dict[str, str], target: str,
             required: bool = True) -> Sequence[str]:
-        """A key of an earlier file."""
+        """A key of an earlier file (`keys`: each key → the same str, which is returned)."""
         col = ch.cols[name]
-        known = keys.__contains__
-        if all(map(known, col if required else filter(None, col))):
-            return col
+        shared = list(map(keys.get, col) if required else map(keys.get, col, col))
+        if None not in shared and (required or target in self.unusable or all(
+                map(keys.__contains__, filter(None, col)))):
+            return shared
         if target in self.unusable:  # its keys are unknown: only "required" is checked
             if required:
                 self._report(ch, name, col, {"": "a value is required"})
@@ -820,8 +849,7 @@ class SnapshotValidator:
     # -- the files, in the order they are read
     def _customers(self, ch: _Chunk) -> None:
         ids = self.text(ch, "customer_id", spaced=False)
-        self.unique(ch, "customer_id", ids, self.customers)
-        self.customers.update(ids)
+        self.unique(ch, "customer_id", ids, self.customers, ids)
         kinds = self.enum(ch, "kind", choices(KINDS))
         names = self.text(ch, "name")
         codes = self.text(ch, "personal_code", required=False)
@@ -866,9 +894,7 @@ class SnapshotValidator:
 
     def _contracts(self, ch: _Chunk) -> None:
         nos = self.text(ch, "contract_no", spaced=False)
-        self.unique(ch, "contract_no", nos, self.contracts)
-        self.contracts.update(zip(nos, nos, strict=True))
-        self.contracts.pop("", None)
+        self.unique(ch, "contract_no", nos, self.contracts, nos)
         customers = self.ref(ch, "customer_id", self.customers, "customers.csv")
         starts = self.date(ch, "start_date")
         ends = self.date(ch, "end_date", required=False)
@@ -888,8 +914,7 @@ class SnapshotValidator:
 
     def _sites(self, ch: _Chunk) -> None:
         ids = self.text(ch, "site_id", spaced=False)
-        self.unique(ch, "site_id", ids, self.sites)
-        self.sites.update(ids)
+        self.unique(ch, "site_id", ids, self.sites, ids)
         contracts = self.ref(ch, "contract_no", self.contracts, "contracts.csv")
         addresses = self.text(ch, "address")
         municipalities = self.label(ch, "municipality")
@@ -898,7 +923,6 @@ class SnapshotValidator:
     def _containers(self, ch: _Chunk) -> None:
         ids = self.text(ch, "container_id", spaced=False)
         self.unique(ch, "container_id", ids, self.containers)
-        self.containers.update(ids)
         sites = self.ref(ch, "site_id", self.sites, "sites.csv")
         waste = self.enum(ch, "waste_type", choices(WASTE_TYPES))
         volumes = self.integer(ch, "volume_l", 1, 100_000)
@@ -933,7 +957,8 @@ class SnapshotValidator:
 
     def _invoices(self, ch: _Chunk) -> None:
         nos = self.text(ch, "invoice_no", spaced=False)
-        self.unique(ch, "invoice_no", nos, self.invoices)
+        base = len(self.invoice_owner)  # the invoices' numbers: their rows, from 0
+        self.unique(ch, "invoice_no", nos, self.invoices, range(base, base + ch.n))
         contracts = self.ref(ch, "contract_no", self.contracts, "contracts.csv")
         kinds = self.enum(ch, "kind", choices(INVOICE_KINDS))
         issued = self.date(ch, "issue_date")
@@ -947,29 +972,18 @@ class SnapshotValidator:
             for i, (a, b) in enumerate(zip(starts, ends, strict=True)):
                 if a and b and b < a:
                     self.error(ch, i, "period_end", f"{b} is before period_start {a}")
-        if None in nets or None in vats or None in totals:
-            nets = [0 if v is None else v for v in nets]
-            sums_ok = False
-        else:
-            sums_ok = list(map(operator.add, nets, vats)) == totals
-        if not sums_ok:
+        amounts_ok = None not in nets and None not in vats and None not in totals
+        if not amounts_ok or list(map(operator.add, nets, vats)) != totals:
             for i, (net, vat, total) in enumerate(zip(nets, vats, totals, strict=True)):
                 if None not in (net, vat, total) and net + vat != total:
                     self.error(ch, i, "total", f"{ch.cols['total'][i]} is not net + vat "
                                f"({ch.cols['net'][i]} + {ch.cols['vat'][i]})")
-        # whose each invoice is, as the contract's own str: a million invoices then share
-        # a hundred thousand strings; a key used twice keeps its first row
-        owners = list(map(self.contracts.get, contracts, contracts))
-        base = len(self.invoice_owner)
-        if self.report.ok or self.invoices.keys().isdisjoint(nos):
-            self.invoices.update(zip(nos, range(base, base + ch.n), strict=True))
-        else:
-            for number, invoice in enumerate(nos, start=base):
-                self.invoices.setdefault(invoice, number)
-        self.invoices.pop("", None)
-        self.invoice_owner.extend(owners)
-        self.invoice_left.extend(nets)
+        # by number: whose it is (the contract's own str, from `ref`: a million invoices
+        # share a hundred thousand strings), its net, its line numbers, its own number
+        self.invoice_owner.extend(contracts)
+        self.invoice_left.extend(nets if amounts_ok else [v or 0 for v in nets])
         self.invoice_lines.extend(bytes(8 * ch.n))
+        self.invoice_keys.extend(nos)
         self.emit("invoice", [nos, contracts, kinds, issued, due, starts, ends, nets, vats,
                               totals], ch.n)
 
@@ -978,6 +992,8 @@ class SnapshotValidator:
         numbers_of = list(map(self.invoices.get, invoices))  # the reference check, too
         if None in numbers_of:
             self.ref(ch, "invoice_no", self.invoices, "invoices.csv")
+        else:  # the invoice's own str, shared by its lines
+            invoices = list(map(self.invoice_keys.__getitem__, numbers_of))
         line_nos = self.integer(ch, "line_no", 1, 1_000_000)
         descriptions = self.label(ch, "description")
         quantities = self.decimal(ch, "quantity")
@@ -1062,7 +1078,6 @@ class SnapshotValidator:
     def _payments(self, ch: _Chunk) -> None:
         ids = self.text(ch, "payment_id", spaced=False)
         self.unique(ch, "payment_id", ids, self.payments)
-        self.payments.update(ids)
         contracts = self.ref(ch, "contract_no", self.contracts, "contracts.csv")
         invoices = ch.cols["invoice_no"]
         # one look-up per row: is the invoice known, and is it this contract's?  An
