@@ -376,7 +376,7 @@ def generate(
             n_contracts = 1 if not legal or random_() < 0.75 else 2
             for k in range(n_contracts):
                 contract_seq += 1
-                contract_no = f"{20 + k if legal else 10}-{contract_seq:06d}"
+                contract_no = f"{20 + k if legal else 10}-{contract_seq:07d}"
                 start = datetime.date(2005, 1, 1) + datetime.timedelta(days=randrange(7300))
                 end_date = ""
                 if random_() < 0.01:
@@ -446,7 +446,7 @@ def generate(
                         q = (last["end"].month - 1) // 3 + 1
                         invoice_no = f"A{q}-{last['end'].year}-{contract_no}"
                     elif legal:
-                        invoice_no = f"{contract_seq}-{last['tag']}"
+                        invoice_no = f"{contract_seq:07d}-{last['tag']}"
                     else:
                         invoice_no = f"M{last['tag']}-{contract_no}"
                     lines = []

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import time
 from collections.abc import AsyncIterator, Callable
@@ -159,31 +158,24 @@ async def _load(
     stages: dict[str, float],
 ) -> ImportResult:
     started = time.perf_counter()
-    worker = Worker(directory, secret_key, store.target)
-    loop = asyncio.get_running_loop()
-    checked: list[Checked] = []
+    worker = Worker(directory, secret_key)
 
     async def rows() -> AsyncIterator[tuple]:
-        messages = worker.messages()
-
-        def next_message():
-            return next(messages, None)
-
-        while True:
-            # read in a thread when an event loop has other work (asyncpg); a plain read
-            # when not (SQLite), as a thread hop per chunk costs more than it gives
-            message = (
-                await loop.run_in_executor(None, next_message)
-                if store.target == "postgres"
-                else next_message()
-            )
-            if message is None:
-                checked.append(worker.result)
-                return
-            if message[0] == "rows":
-                yield message[1], message[2]
-            elif message[0] == "progress":
-                progress.update(*message[1:])
+        # PostgreSQL: read ahead in a thread while the server builds a table's indexes.
+        # SQLite: read here, between executemany calls (a thread would fight them for the
+        # GIL, which the sqlite3 module takes back for every row).
+        if store.target == "postgres":
+            async for message in worker.prefetch():
+                if message[0] == "rows":
+                    yield message[1], message[2]
+                else:
+                    progress.update(*message[1:])
+        else:
+            for message in worker.messages():
+                if message[0] == "rows":
+                    yield message[1], message[2]
+                else:
+                    progress.update(*message[1:])
 
     def stage(name: str) -> None:
         now = time.perf_counter()
@@ -196,7 +188,8 @@ async def _load(
         await store.begin()
         await store.load(rows())
         stage("checked")
-        result = checked[0]
+        result = worker.result
+        assert result is not None
         row = _history_row(result)
         if not result.report.ok:
             await store.rollback()

@@ -9,10 +9,11 @@ The read model is replaced in one transaction:
 - SQLite: BEGIN IMMEDIATE; DELETE every row (SQLite truncates a table deleted without
   WHERE); insert with executemany, chunk by chunk, as the checking process hands them over;
   record the snapshot; COMMIT.  Readers (WAL) see the previous snapshot until the commit.
-- PostgreSQL: the rows are COPYed into fresh tables made `LIKE` the read model's, their
-  indexes and keys are built, then the old tables are dropped and the new ones take their
-  names — all in one transaction, so readers see the previous snapshot, and are held up
-  only for the moment of the swap at the end (not while millions of rows are written).
+- PostgreSQL: the rows are COPYed into fresh tables made `LIKE` the read model's, each
+  table's keys and indexes are built once its rows are in (while the next file is being
+  read), then the old tables are dropped and the new ones take their names — all in one
+  transaction, so readers see the previous snapshot, and are held up only for the moment
+  of the swap at the end (not while millions of rows are written).
 
 Only one import runs at a time: a lock held for the whole import (a file lock next to the
 SQLite database, an advisory lock on PostgreSQL), both released if the process dies.
@@ -29,7 +30,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from zaao_hx.imports.validate import TABLE_COLUMNS
+from zaao_hx.imports.validate import TABLE_COLUMNS, copy_text
 
 READ_MODEL_TABLES = list(TABLE_COLUMNS)  # in the order the files are read
 SNAPSHOT_COLUMNS = (
@@ -183,7 +184,7 @@ class PostgresStore(Store):
         self.dsn = dsn
         self.conn = None
         self.tx = None
-        self.read_frame = None
+        self.renames: list[str] = []
 
     async def open(self) -> None:
         import asyncpg
@@ -239,15 +240,18 @@ class PostgresStore(Store):
     async def begin(self) -> None:
         self.tx = self.conn.transaction()
         await self.tx.start()
+        await self.conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        self.renames = []
         for table in READ_MODEL_TABLES:
-            # the columns, types, NOT NULLs and defaults; keys and indexes come after the rows
+            # the columns, types, NOT NULLs and defaults; keys and indexes after the rows
             await self.conn.execute(
                 f'CREATE TABLE "{table}{NEW}" (LIKE "{table}" INCLUDING DEFAULTS '
                 "INCLUDING CONSTRAINTS INCLUDING STORAGE)"
             )
 
     async def load(self, rows: AsyncIterator[tuple[str, Any]]) -> None:
-        """One COPY per table, fed by the checking process's chunks as they come."""
+        """One COPY per table, fed by the checking process's chunks as they come; then
+        the table's keys and indexes (while the next file is read ahead)."""
         pending: list[tuple[str, Any]] = []
         stream = rows.__aiter__()
 
@@ -256,58 +260,70 @@ class PostgresStore(Store):
                 return pending.pop()
             return await stream.__anext__()
 
+        done: set[str] = set()
         while True:
             try:
                 table, payload = await next_message()
             except StopAsyncIteration:
-                return
+                break
 
-            async def chunks(first: bytes = payload, table: str = table):
-                yield first
+            async def chunks(first: list = payload, table: str = table):
+                yield copy_text(table, first)
                 while True:
                     try:
-                        other, data = await next_message()
+                        other, rows_ = await next_message()
                     except StopAsyncIteration:
                         return
                     if other != table:
-                        pending.append((other, data))
+                        pending.append((other, rows_))
                         return
-                    yield data
+                    yield copy_text(table, rows_)
 
             await self.conn.copy_to_table(
                 f"{table}{NEW}", source=chunks(), columns=list(TABLE_COLUMNS[table]),
                 format="text",
             )
+            await self._build(table)
+            done.add(table)
+        for table in READ_MODEL_TABLES:  # tables without a row
+            if table not in done:
+                await self._build(table)
+
+    async def _build(self, table: str) -> None:
+        """The new table's keys, indexes and statistics, as the old table has them."""
+        conn = self.conn
+        new = f"{table}{NEW}"
+        constraints = await conn.fetch(
+            "SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint "
+            "WHERE conrelid = $1::regclass AND contype IN ('p', 'u')", table,
+        )
+        for c in constraints:
+            temp = f"{c['conname'][:50]}{NEW}"
+            await conn.execute(f'ALTER TABLE "{new}" ADD CONSTRAINT "{temp}" {c["def"]}')
+            self.renames.append(
+                f'ALTER TABLE "{table}" RENAME CONSTRAINT "{temp}" TO "{c["conname"]}"'
+            )
+        indexes = await conn.fetch(
+            "SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS def "
+            "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE i.indrelid = $1::regclass AND NOT EXISTS "
+            "(SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)",
+            table,
+        )
+        for index in indexes:
+            temp = f"{index['name'][:50]}{NEW}"
+            await conn.execute(_index_on(index["def"], temp, new))
+            self.renames.append(f'ALTER INDEX "{temp}" RENAME TO "{index["name"]}"')
+        await conn.execute(f'ANALYZE "{new}"')
 
     async def finish(self, snapshot_id: int, row: dict, stage) -> None:
         conn = self.conn
-        stage("indexes")
-        await conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        renames: list[str] = []
+        stage("swap")
+        # the moment readers wait for: the old tables go, the new ones take their names
+        await conn.execute("SET LOCAL lock_timeout = '60s'")
         for table in READ_MODEL_TABLES:
             new = f"{table}{NEW}"
-            constraints = await conn.fetch(
-                "SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint "
-                "WHERE conrelid = $1::regclass AND contype IN ('p', 'u')", table,
-            )
-            for c in constraints:
-                temp = f"{c['conname'][:50]}{NEW}"
-                await conn.execute(f'ALTER TABLE "{new}" ADD CONSTRAINT "{temp}" {c["def"]}')
-                renames.append(
-                    f'ALTER TABLE "{table}" RENAME CONSTRAINT "{temp}" TO "{c["conname"]}"'
-                )
-            indexes = await conn.fetch(
-                "SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS def "
-                "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-                "WHERE i.indrelid = $1::regclass AND NOT EXISTS "
-                "(SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)",
-                table,
-            )
-            for index in indexes:
-                temp = f"{index['name'][:50]}{NEW}"
-                await conn.execute(_index_on(index["def"], temp, new))
-                renames.append(f'ALTER INDEX "{temp}" RENAME TO "{index["name"]}"')
-            # serial columns: the sequence goes with the new table, and on from its rows
+            # serial columns: the sequence goes with the new table, on from its rows
             sequences = await conn.fetch(
                 "SELECT s.oid::regclass::text AS seq, a.attname AS col FROM pg_class s "
                 "JOIN pg_depend d ON d.objid = s.oid AND d.deptype = 'a' "
@@ -320,16 +336,9 @@ class PostgresStore(Store):
                     f"SELECT setval('{s['seq']}', COALESCE(MAX(\"{s['col']}\"), 0) + 1, false) "  # noqa: S608
                     f'FROM "{new}"'
                 )
-        stage("analyze")
-        for table in READ_MODEL_TABLES:
-            await conn.execute(f'ANALYZE "{table}{NEW}"')
-        stage("swap")
-        # the moment readers wait for: the old tables go, the new ones take their names
-        await conn.execute("SET LOCAL lock_timeout = '60s'")
-        for table in READ_MODEL_TABLES:
             await conn.execute(f'DROP TABLE "{table}"')
-            await conn.execute(f'ALTER TABLE "{table}{NEW}" RENAME TO "{table}"')
-        for statement in renames:
+            await conn.execute(f'ALTER TABLE "{new}" RENAME TO "{table}"')
+        for statement in self.renames:
             await conn.execute(statement)
         await self.update_snapshot(snapshot_id, row)
         stage("commit")

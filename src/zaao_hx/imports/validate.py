@@ -194,9 +194,7 @@ class Sink:
 
 
 class TupleSink(Sink):
-    """Rows as tuples of str / int / None, which SQLite binds as they are."""
-
-    copy_text = False
+    """Rows as tuples of str / int / None (None: NULL), in TABLE_COLUMNS order."""
 
     def __init__(self, emit: Callable[[str, list[tuple]], None]) -> None:
         self.emit = emit
@@ -205,48 +203,36 @@ class TupleSink(Sink):
         self.emit(table, list(zip(*columns, strict=True)))
 
 
-class CopyTextSink(Sink):
-    """Rows in PostgreSQL's COPY text format, as bytes, for PostgreSQL to parse in C."""
-
-    copy_text = True
-
-    def __init__(self, emit: Callable[[str, bytes], None]) -> None:
-        self.emit = emit
-
-    def rows(self, table, columns, count):
-        payload = "\n".join(map("\t".join, zip(*columns, strict=True)))
-        self.emit(table, (payload + "\n").encode())
-
-
 _NULL_OF_EMPTY = {"": None}.get
 _COPY_NULL = {"": "\\N", None: "\\N"}.get
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
-
-
-def to_sink_columns(table: str, columns: list[Sequence[Any]], copy_text: bool) -> list:
-    """The columns as a sink takes them: an empty optional value as NULL, and for COPY
-    text every value a str, escaped where it must be."""
-    out: list[Sequence[Any]] = []
-    for name, column in zip(TABLE_COLUMNS[table], columns, strict=True):
-        nullable = (table, name) in NULLABLE
-        if name in INT_COLUMNS:
-            if copy_text:
-                column = list(map(str, column))
-        elif copy_text:
-            if _needs_escape(column):
-                column = [v.translate(_COPY_ESCAPES) if v else v for v in column]
-            if nullable:
-                column = list(map(_COPY_NULL, column, column))
-        elif nullable:
-            column = list(map(_NULL_OF_EMPTY, column, column))
-        out.append(column)
-    return out
-
-
 INT_COLUMNS = {
     "id", "volume_l", "count", "line_no", "net_cents", "vat_cents", "total_cents",
     "unit_price_cents", "amount_cents",
 }
+
+
+def _nulls(table: str, columns: list[Sequence[Any]]) -> list[Sequence[Any]]:
+    """An empty optional value is NULL."""
+    return [
+        list(map(_NULL_OF_EMPTY, column, column)) if (table, name) in NULLABLE else column
+        for name, column in zip(TABLE_COLUMNS[table], columns, strict=True)
+    ]
+
+
+def copy_text(table: str, rows: list[tuple]) -> bytes:
+    """Rows as PostgreSQL's COPY text format: NULL as \\N, tabs and line breaks escaped."""
+    out = []
+    for name, column in zip(TABLE_COLUMNS[table], zip(*rows, strict=True), strict=True):
+        if name in INT_COLUMNS:
+            column = list(map(str, column))
+        else:
+            if _needs_escape(column):
+                column = [v.translate(_COPY_ESCAPES) if v else v for v in column]
+            if (table, name) in NULLABLE or None in column:
+                column = list(map(_COPY_NULL, column, column))
+        out.append(column)
+    return ("\n".join(map("\t".join, zip(*out, strict=True))) + "\n").encode()
 
 
 def _needs_escape(column: Sequence[str | None]) -> bool:
@@ -844,7 +830,7 @@ class SnapshotValidator:
 
     def emit(self, table: str, columns: list[Sequence[Any]], count: int) -> None:
         if self.emitting:
-            self.sink.rows(table, to_sink_columns(table, columns, self.sink.copy_text), count)
+            self.sink.rows(table, _nulls(table, columns), count)
 
     # -- the files, in the order they are read
     def _customers(self, ch: _Chunk) -> None:

@@ -9,7 +9,7 @@ importing process dies, the child's next write fails (broken pipe) and it exits.
 Frames on the child's stdout: 4-byte little-endian length, then a `marshal`led tuple
 (marshal, not pickle: several times faster for tuples of str/int/None, and the child is
 our own code):
-    ("rows", table, rows)         rows: a list of tuples (SQLite) or COPY text bytes
+    ("rows", table, rows)         rows: a list of tuples of str / int / None
     ("progress", done, total, file)
     ("done", report, manifest, content_hash)
     ("crash", traceback text)
@@ -18,6 +18,7 @@ The secret key comes on stdin (a command line is visible to every user of the ma
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime
 import fcntl
@@ -27,10 +28,11 @@ import marshal
 import struct
 import subprocess
 import sys
+import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from zaao_hx.imports.report import Report
 
@@ -41,8 +43,8 @@ F_SETPIPE_SZ = 1031  # Linux: a 1 MB pipe instead of 64 KB means fewer hand-over
 # -- the child -------------------------------------------------------------------------
 
 
-def _child(directory: str, target: str) -> int:
-    from zaao_hx.imports.validate import CopyTextSink, Sink, SnapshotValidator, TupleSink
+def _child(directory: str) -> int:
+    from zaao_hx.imports.validate import SnapshotValidator, TupleSink
 
     # Millions of short-lived containers and nothing cyclic: the collector would only
     # rescan the key sets, again and again.
@@ -61,7 +63,7 @@ def _child(directory: str, target: str) -> int:
     def rows(table: str, payload: Any) -> None:
         send(("rows", table, payload))
 
-    sink: Sink = CopyTextSink(rows) if target == "postgres" else TupleSink(rows)
+    sink = TupleSink(rows)
     last = [-1]
 
     def progress(done: int, total: int, file: str) -> None:
@@ -116,12 +118,14 @@ class Checked:
 
 
 class Worker:
-    """The child process; iterate `messages()` for ("rows", …) and ("progress", …) until
-    it returns the `Checked` result."""
+    """The child process.  `messages()` yields its ("rows", …) and ("progress", …) until
+    it is done; then `result` holds what it found.  `prefetch()` is the same for asyncio
+    code, read ahead by a thread so that the child never waits while the database does
+    something else (PostgreSQL building a table's indexes)."""
 
-    def __init__(self, directory: Path, secret_key: str, target: str) -> None:
+    def __init__(self, directory: Path, secret_key: str) -> None:
         self.proc = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
-            [sys.executable, "-m", "zaao_hx.imports.worker", str(directory), target],
+            [sys.executable, "-m", "zaao_hx.imports.worker", str(directory)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
@@ -131,41 +135,83 @@ class Worker:
         self.proc.stdin.write(json.dumps({"secret_key": secret_key}).encode() + b"\n")
         self.proc.stdin.close()
         self.result: Checked | None = None
+        self.stopped = False
+        self.room = threading.Condition()
 
-    def _read(self, stream: IO[bytes], n: int) -> bytes:
-        data = stream.read(n)
+    def _read(self, n: int) -> bytes:
+        assert self.proc.stdout is not None
+        data = self.proc.stdout.read(n)
         if len(data) != n:
             self.proc.wait()
             raise WorkerFailed(f"the checking process stopped (exit status {self.proc.returncode})")
         return data
 
-    def frame(self) -> tuple:
-        stream = self.proc.stdout
-        assert stream is not None
-        (size,) = FRAME.unpack(self._read(stream, FRAME.size))
-        return marshal.loads(self._read(stream, size))  # noqa: S302 - our own child
+    def frame(self) -> bytes:
+        (size,) = FRAME.unpack(self._read(FRAME.size))
+        return self._read(size)
+
+    def _open(self, frame: bytes) -> tuple | None:
+        """The message in a frame; None once the child is done."""
+        message = marshal.loads(frame)  # noqa: S302 - our own child
+        kind = message[0]
+        if kind == "done":
+            self.result = Checked(*message[1:])
+            self.proc.wait()
+            return None
+        if kind == "crash":
+            self.proc.wait()
+            raise WorkerFailed(f"the checking process failed:\n{message[1]}")
+        return message
 
     def messages(self) -> Iterator[tuple]:
+        while (message := self._open(self.frame())) is not None:
+            yield message
+
+    async def prefetch(self, ahead: int = 64 << 20) -> AsyncIterator[tuple]:
+        """`messages()`, with up to `ahead` bytes read ahead by a thread."""
+        loop = asyncio.get_running_loop()
+        frames: asyncio.Queue = asyncio.Queue()
+        room = self.room
+        buffered = [0]
+
+        def read() -> None:
+            try:
+                while True:
+                    frame = self.frame()
+                    with room:
+                        while buffered[0] > ahead and not self.stopped:
+                            room.wait()
+                        if self.stopped:
+                            return
+                        buffered[0] += len(frame)
+                    loop.call_soon_threadsafe(frames.put_nowait, frame)
+            except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+                if not self.stopped and not loop.is_closed():
+                    loop.call_soon_threadsafe(frames.put_nowait, exc)
+
+        threading.Thread(target=read, name="import-prefetch", daemon=True).start()
         while True:
-            message = self.frame()
-            kind = message[0]
-            if kind == "done":
-                self.result = Checked(*message[1:])
-                self.proc.wait()
+            frame = await frames.get()
+            if isinstance(frame, BaseException):
+                raise frame
+            with room:
+                buffered[0] -= len(frame)
+                room.notify()
+            message = self._open(frame)
+            if message is None:
                 return
-            if kind == "crash":
-                self.proc.wait()
-                raise WorkerFailed(f"the checking process failed:\n{message[1]}")
             yield message
 
     def stop(self) -> None:
+        with self.room:
+            self.stopped = True
+            self.room.notify_all()
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
-        for stream in (self.proc.stdout,):
-            if stream:
-                stream.close()
+        if self.proc.stdout:
+            self.proc.stdout.close()
 
 
 if __name__ == "__main__":
-    sys.exit(_child(sys.argv[1], sys.argv[2]))
+    sys.exit(_child(sys.argv[1]))
