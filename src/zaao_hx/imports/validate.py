@@ -962,8 +962,9 @@ class SnapshotValidator:
         if not amounts_ok or list(map(operator.add, nets, vats)) != totals:
             for i, (net, vat, total) in enumerate(zip(nets, vats, totals, strict=True)):
                 if None not in (net, vat, total) and net + vat != total:
-                    self.error(ch, i, "total", f"{ch.cols['total'][i]} is not net + vat "
-                               f"({ch.cols['net'][i]} + {ch.cols['vat'][i]})")
+                    self.error(ch, i, "total", f"{_short(ch.cols['total'][i])} is not net + "
+                               f"vat ({ch.cols['net'][i]} + {ch.cols['vat'][i]} = "
+                               f"{_cents_text(net + vat)})")
         # by number: whose it is (the contract's own str, from `ref`: a million invoices
         # share a hundred thousand strings), its net, its line numbers, its own number
         self.invoice_owner.extend(contracts)

@@ -1,0 +1,150 @@
+"""A valid snapshot becomes the read model: every row, money in exact cents, personal codes
+only as keyed hashes and masked forms."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from tests.conftest import SECRET
+from tests.imports.conftest import (
+    BASE,
+    PLAIN_CODES,
+    READ_MODEL_TABLES,
+    counts,
+    do_import,
+    latest_snapshot,
+    messages,
+    query,
+    replace_in,
+    write_snapshot,
+)
+from zaao_hx.billing import identity
+
+
+def test_the_snapshot_becomes_the_read_model(base_loaded):
+    url = base_loaded
+    assert counts(url) == {
+        "customer": 3, "contract": 3, "site": 3, "container": 3, "collection_exception": 2,
+        "invoice": 4, "invoice_line": 5, "payment": 4,
+    }
+    snapshot = latest_snapshot(url)
+    assert snapshot["outcome"] in {"imported", "unchanged"}
+    imported = query(url, "SELECT counts, source, as_of, next_refresh FROM snapshot "
+                          "WHERE outcome = 'imported' ORDER BY id DESC LIMIT 1")[0]
+    assert json.loads(imported[0])["invoice_lines"] == 5
+    assert imported[1] == "t"
+
+
+def test_money_is_exact_integer_cents(base_loaded):
+    url = base_loaded
+    invoices = {r[0]: r[1:] for r in query(
+        url, "SELECT invoice_no, net_cents, vat_cents, total_cents FROM invoice")}
+    assert invoices["M1"] == (1560, 328, 1888)
+    assert invoices["Q1"] == (10, 2, 12)  # "0.1" is 10 cents
+    assert invoices["I1"] == (10120, 2125, 12245)
+    assert query(url, "SELECT amount_cents FROM payment WHERE payment_id = 'P4'") == [(-500,)]
+    # every amount of every file, against Decimal arithmetic on the CSV text
+    for line in BASE["invoice_lines.csv"].splitlines()[1:]:
+        invoice_no, line_no, *_rest = line.split(",")
+        net = line.rsplit(",", 1)[1]
+        stored = query(url, "SELECT net_cents FROM invoice_line WHERE invoice_no = $1 AND "
+                            f"line_no = {int(line_no)}", invoice_no)
+        assert stored == [(int(Decimal(net) * 100),)]
+    types = query(url, "SELECT net_cents, total_cents FROM invoice")
+    assert all(isinstance(v, int) for row in types for v in row)
+
+
+def test_rows_keep_their_values(base_loaded):
+    url = base_loaded
+    assert query(url, "SELECT name, kind, reg_no, vat_no, phone, email, address FROM customer "
+                      "WHERE customer_id = 'C2'") == [
+        ('SIA "Koks"', "legal", "40103271696", "LV40103271696", "", "birojs@example.com",
+         "Dārza iela 2, Cēsis, LV-4101"),
+    ]
+    # empty optional values: NULL where the column may be NULL, "" where it may not
+    assert query(url, "SELECT reg_no, vat_no, phone, email, address FROM customer "
+                      "WHERE customer_id = 'C3'") == [(None, None, "", "", "")]
+    end_dates = dict(query(url, "SELECT contract_no, end_date FROM contract"))
+    assert end_dates["10-1"] is None and str(end_dates["10-3"]) == "2027-06-30"
+    assert query(url, "SELECT invoice_no, reference FROM payment WHERE payment_id = 'P4'") == [
+        (None, "refund")]
+    assert query(url, "SELECT rrule, volume_l, count FROM container WHERE container_id = 'K2'"
+                 ) == [("FREQ=WEEKLY;BYDAY=MO", 1100, 2)]
+    exceptions = query(url, "SELECT date, moved_to, waste_type, municipality, reason "
+                            "FROM collection_exception ORDER BY date")
+    assert [tuple(str(v) if v is not None else None for v in r) for r in exceptions] == [
+        ("2026-06-24", "2026-06-25", None, None, "Jāņu diena"),
+        ("2026-11-18", None, "pko_bag", "Valmieras novads",
+         "Latvijas Republikas Proklamēšanas diena"),
+    ]
+    lines = query(url, "SELECT description, quantity, unit, unit_price_cents, vat_rate "
+                       "FROM invoice_line WHERE invoice_no = 'I1' ORDER BY line_no")
+    assert lines == [("Šķiroto atkritumu izvešana, 1100 l × 2", "8", "reizes", 1150, "21"),
+                     ("Konteinera noma", "1", "mēn.", 920, "21")]
+
+
+def test_personal_codes_are_only_hashed_and_masked(base_loaded):
+    url = base_loaded
+    stored = dict(query(url, "SELECT customer_id, personal_code_hash FROM customer"))
+    assert stored["C1"] == identity.hash_code(SECRET, "140378-12342")
+    assert stored["C3"] == identity.hash_code(SECRET, "16117519997")
+    assert stored["C2"] is None
+    masked = dict(query(url, "SELECT customer_id, personal_code_masked FROM customer"))
+    assert masked == {"C1": "******-***42", "C2": "", "C3": "******-***97"}
+    # the plain code is nowhere: no text column of any table holds it, in either spelling
+    needles = {c for code in PLAIN_CODES for c in (code, identity.normalize_code(code))}
+    for table in [*READ_MODEL_TABLES, "snapshot"]:
+        for row in query(url, f'SELECT * FROM "{table}"'):  # noqa: S608
+            for value in row:
+                if isinstance(value, str):
+                    assert not any(n in value for n in needles), (table, value)
+
+
+def test_a_bad_check_digit_is_only_a_warning(import_db, tmp_path):
+    changes = {
+        **replace_in("customers.csv", "140378-12342", "140378-12343"),
+    }
+    changes["customers.csv"] = changes["customers.csv"].replace("40103271696,LV", "40103271697,LV")
+    result = do_import(import_db, write_snapshot(tmp_path / "s", changes))
+    assert result.outcome == "imported", result.report.listing()
+    assert result.report.error_count == 0
+    assert result.report.warning_count == 2
+    text = "\n".join(messages(result.report))
+    assert "customers.csv, line 2, column personal_code: ******-***43: its check digit is wrong" in text
+    assert "customers.csv, line 3, column reg_no: '40103271697': its check digit is wrong" in text
+    assert "140378-12343" not in text  # the report is stored: never the plain code
+    assert query(import_db, "SELECT personal_code_masked FROM customer WHERE customer_id = 'C1'"
+                 ) == [("******-***43",)]
+    assert "check digit" in latest_snapshot(import_db)["report"]
+
+
+def test_an_impossible_birth_date_is_a_warning_too(import_db, tmp_path):
+    result = do_import(import_db, write_snapshot(
+        tmp_path / "s", replace_in("customers.csv", "161175-19997", "311375-19997")))
+    assert result.outcome == "imported"
+    assert any("birth date" in m for m in messages(result.report))
+
+
+def test_a_snapshot_with_a_byte_order_mark_and_other_column_order(import_db, tmp_path):
+    header, *rows = BASE["sites.csv"].strip().split("\n")
+    reordered = "\ufeffmunicipality,address,site_id,contract_no\n" + "\n".join(
+        ",".join([r.rsplit(",", 1)[1], r.split(",", 2)[2].rsplit(",", 1)[0], *r.split(",")[:2]])
+        for r in rows
+    ) + "\n"
+    result = do_import(import_db, write_snapshot(tmp_path / "s", {"sites.csv": reordered}))
+    assert result.outcome == "imported", result.report.listing()
+    assert query(import_db, "SELECT address, municipality FROM site WHERE site_id = 'S2'") == [
+        ("Dārza iela 2, Cēsis", "Cēsu novads")]
+
+
+def test_a_generated_snapshot_imports_whole(import_db, generated):
+    result = do_import(import_db, generated)
+    assert result.outcome == "imported", result.report.listing()
+    assert result.report.error_count == result.report.warning_count == 0
+    got = counts(import_db)
+    for name, n in result.report.counts.items():
+        table = name.removesuffix(".csv").removesuffix("s")  # invoice_lines.csv: invoice_line
+        assert got[table] == n
+        expected = sum(1 for _ in open(generated / name, encoding="utf-8")) - 1
+        assert n == expected
