@@ -37,8 +37,8 @@ MANIFEST = '{"as_of": "2026-11-28T23:00:00+02:00", "next_refresh": "2026-11-29",
 BASE = {
     "manifest.json": MANIFEST,
     "customers.csv": '''customer_id,kind,name,personal_code,reg_no,vat_no,phone,email,address
-C1,private,Anna Bērziņa,140378-12342,,,+371 20000001,anna@example.com,"Rīgas iela 1, Valmiera, LV-4201"
-C2,legal,"SIA ""Koks""",,40103271696,LV40103271696,,birojs@example.com,"Dārza iela 2, Cēsis, LV-4101"
+C1,private,Anna Bērziņa,140378-12342,,,+371 20000001,anna@example.com,"Rīgas iela 1, Valmiera"
+C2,legal,"SIA ""Koks""",,40103271696,LV40103271696,,koks@example.com,"Dārza iela 2, Cēsis"
 C3,private,Jānis Kalniņš,161175-19997,,,,,
 ''',
     "contracts.csv": '''contract_no,customer_id,start_date,end_date,delivery,cycle
@@ -60,7 +60,8 @@ K3,S3,bio,140,1,FREQ=MONTHLY;BYDAY=2WE,2024-01-10,
 2026-06-24,2026-06-25,,,Jāņu diena
 2026-11-18,,pko_bag,Valmieras novads,Latvijas Republikas Proklamēšanas diena
 ''',
-    "invoices.csv": '''invoice_no,contract_no,kind,issue_date,due_date,period_start,period_end,net,vat,total
+    "invoices.csv": '''\
+invoice_no,contract_no,kind,issue_date,due_date,period_start,period_end,net,vat,total
 M1,10-1,statement,2026-10-02,2026-10-31,2026-09-01,2026-09-30,15.60,3.28,18.88
 M2,10-1,statement,2026-11-03,2026-11-30,2026-10-01,2026-10-31,23.40,4.91,28.31
 I1,20-2,invoice,2026-11-03,2026-11-17,2026-10-01,2026-10-31,101.20,21.25,122.45
