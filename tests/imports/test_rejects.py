@@ -197,3 +197,18 @@ def test_many_errors_are_counted_and_the_listing_capped(base_loaded, tmp_path):
     assert result.report.error_count == 300  # a bad date and a bad amount on each line
     assert len(result.report.errors) == 100
     assert "… and 200 more errors not listed" in result.report.listing()
+
+
+def test_a_payment_id_twice_far_apart(base_loaded, tmp_path):
+    """Repeats within a chunk are found at once; across chunks at the end (the database,
+    which sees the second one first, refuses it — still a report, not a failure)."""
+    url = base_loaded
+    extra = "".join(f"Z{i},10-1,,2026-11-0{1 + i % 9},1.00,SEB,\n" for i in range(3000))
+    extra = extra.replace("Z2500,", "Z7,")
+    before = dump(url)
+    result = do_import(url, write_snapshot(tmp_path / "snapshot", {
+        "payments.csv": BASE["payments.csv"] + extra}))
+    assert result.outcome == "rejected", result.message
+    assert [str(p) for p in result.report.errors] == [
+        "payments.csv, line 2506, column payment_id: 'Z7' appears twice (also on line 13)"]
+    assert dump(url) == before

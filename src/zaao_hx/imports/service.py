@@ -186,7 +186,18 @@ async def _load(
     stage.current, stage.since = "load", started
     try:
         await store.begin()
-        await store.load(rows())
+        messages = rows()
+        try:
+            await store.load(messages)
+        except WorkerFailed:
+            raise
+        except Exception:
+            # The database refused a row (a key twice, say): read on to the end, so that a
+            # bad snapshot is reported as such, line by line, rather than as a failure.
+            async for _ in messages:
+                pass
+            if worker.result is None or worker.result.report.ok:
+                raise
         stage("checked")
         result = worker.result
         assert result is not None

@@ -30,7 +30,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from zaao_hx.imports.validate import TABLE_COLUMNS, copy_text
+from zaao_hx.imports.validate import SERIAL_TABLES, TABLE_COLUMNS, copy_text
 
 READ_MODEL_TABLES = list(TABLE_COLUMNS)  # in the order the files are read
 SNAPSHOT_COLUMNS = (
@@ -263,31 +263,39 @@ class PostgresStore(Store):
         done: set[str] = set()
         while True:
             try:
-                table, payload = await next_message()
+                table, first = await next_message()
             except StopAsyncIteration:
                 break
-
-            async def chunks(first: list = payload, table: str = table):
-                yield copy_text(table, first)
-                while True:
-                    try:
-                        other, rows_ = await next_message()
-                    except StopAsyncIteration:
-                        return
-                    if other != table:
-                        pending.append((other, rows_))
-                        return
-                    yield copy_text(table, rows_)
-
-            await self.conn.copy_to_table(
-                f"{table}{NEW}", source=chunks(), columns=list(TABLE_COLUMNS[table]),
-                format="text",
-            )
+            await self._copy(table, first, next_message, pending)
             await self._build(table)
             done.add(table)
         for table in READ_MODEL_TABLES:  # tables without a row
             if table not in done:
                 await self._build(table)
+
+    async def _copy(self, table: str, first: list, next_message, pending: list) -> None:
+        """COPY the rows of one table: `first`, then the messages while they are its."""
+        serial = table in SERIAL_TABLES  # ids: the rows' places, from 1
+        next_id = 1
+
+        async def chunks():
+            nonlocal next_id
+            rows_ = first
+            while True:
+                yield copy_text(table, rows_, next_id if serial else None)
+                next_id += len(rows_)
+                try:
+                    other, rows_ = await next_message()
+                except StopAsyncIteration:
+                    return
+                if other != table:
+                    pending.append((other, rows_))
+                    return
+
+        columns = (["id"] if serial else []) + list(TABLE_COLUMNS[table])
+        await self.conn.copy_to_table(
+            f"{table}{NEW}", source=chunks(), columns=columns, format="text", freeze=True,
+        )
 
     async def _build(self, table: str) -> None:
         """The new table's keys, indexes and statistics, as the old table has them."""

@@ -106,13 +106,15 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
         "container_id", "site_id", "waste_type", "volume_l", "count", "rrule", "dtstart",
         "until",
     ),
-    "collection_exception": ("id", "date", "moved_to", "waste_type", "municipality", "reason"),
+    # (the serial `id` of these two: the row's place in the file, given by the database
+    # side — SQLite numbers a truncated table's rows from 1, PostgreSQL's COPY is told)
+    "collection_exception": ("date", "moved_to", "waste_type", "municipality", "reason"),
     "invoice": (
         "invoice_no", "contract_no", "kind", "issue_date", "due_date", "period_start",
         "period_end", "net_cents", "vat_cents", "total_cents",
     ),
     "invoice_line": (
-        "id", "invoice_no", "line_no", "description", "quantity", "unit", "unit_price_cents",
+        "invoice_no", "line_no", "description", "quantity", "unit", "unit_price_cents",
         "vat_rate", "net_cents",
     ),
     "payment": (
@@ -189,25 +191,42 @@ class Sink:
     def rows(self, table: str, columns: list[Sequence[Any]], count: int) -> None:
         """`columns`: one sequence per column of TABLE_COLUMNS[table], `count` long."""
 
+    def flush(self) -> None:
+        """The end of a file: hand on what is held back."""
+
     def progress(self, done: int, total: int, file: str) -> None:
         """Bytes read of all files so far."""
 
 
 class TupleSink(Sink):
-    """Rows as tuples of str / int / None (None: NULL), in TABLE_COLUMNS order."""
+    """Rows as tuples of str / int / None (None: NULL), in TABLE_COLUMNS order, handed on
+    `batch` at a time (fewer, bigger hand-overs than the chunks they are checked in)."""
 
-    def __init__(self, emit: Callable[[str, list[tuple]], None]) -> None:
+    def __init__(self, emit: Callable[[str, list[tuple]], None], batch: int = 2000) -> None:
         self.emit = emit
+        self.batch = batch
+        self.table = ""
+        self.pending: list[tuple] = []
 
     def rows(self, table, columns, count):
-        self.emit(table, list(zip(*columns, strict=True)))
+        if table != self.table:
+            self.flush()
+            self.table = table
+        self.pending += zip(*columns, strict=True)
+        if len(self.pending) >= self.batch:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.emit(self.table, self.pending)
+            self.pending = []
 
 
 _NULL_OF_EMPTY = {"": None}.get
 _COPY_NULL = {"": "\\N", None: "\\N"}.get
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
 INT_COLUMNS = {
-    "id", "volume_l", "count", "line_no", "net_cents", "vat_cents", "total_cents",
+    "volume_l", "count", "line_no", "net_cents", "vat_cents", "total_cents",
     "unit_price_cents", "amount_cents",
 }
 
@@ -220,9 +239,15 @@ def _nulls(table: str, columns: list[Sequence[Any]]) -> list[Sequence[Any]]:
     ]
 
 
-def copy_text(table: str, rows: list[tuple]) -> bytes:
-    """Rows as PostgreSQL's COPY text format: NULL as \\N, tabs and line breaks escaped."""
-    out = []
+SERIAL_TABLES = {"invoice_line", "collection_exception"}
+
+
+def copy_text(table: str, rows: list[tuple], first_id: int | None = None) -> bytes:
+    """Rows as PostgreSQL's COPY text format: NULL as \\N, tabs and line breaks escaped;
+    with `first_id`, an `id` column first, counting from it."""
+    out: list[Sequence[str]] = []
+    if first_id is not None:
+        out.append(list(map(str, range(first_id, first_id + len(rows)))))
     for name, column in zip(TABLE_COLUMNS[table], zip(*rows, strict=True), strict=True):
         if name in INT_COLUMNS:
             column = list(map(str, column))
@@ -331,9 +356,10 @@ class SnapshotValidator:
         self.invoice_lines = array("Q")  # number → bit set of its line numbers (1–63)
         self.invoice_high_lines: set[tuple[int, int]] = set()  # line numbers from 64 on
         self.no_invoice: int | None = None
-        self.payments: set[str] = set()
-        self.exception_id = 0
-        self.line_id = 0
+        # payment ids are only checked for repeats, so a hash each (8 bytes, not a str in a
+        # set): sorted at the end, a repeated hash sends us back to the file for the lines
+        self.payment_hashes = array("q")
+        self.repeats_reported: set[int] = set()  # lines
 
     # -- reporting
     def error(self, ch: _Chunk | None, i: int, column: str, message: str) -> None:
@@ -367,8 +393,11 @@ class SnapshotValidator:
         for spec in FILES:
             self.file = spec.name
             self._file(spec, handlers[spec.name])
+            if self.emitting:
+                self.sink.flush()
             if spec.name == "invoice_lines.csv":
                 self._lines_cover_invoices()
+        self._payments_once()
         return self.report
 
     def content_hash(self) -> str:
@@ -936,10 +965,7 @@ class SnapshotValidator:
         waste = self.enum(ch, "waste_type", choices(WASTE_TYPES), required=False)
         municipalities = self.label(ch, "municipality", required=False)
         reasons = self.label(ch, "reason")
-        ids = range(self.exception_id + 1, self.exception_id + 1 + ch.n)
-        self.exception_id += ch.n
-        self.emit("collection_exception", [ids, days, moved, waste, municipalities, reasons],
-                  ch.n)
+        self.emit("collection_exception", [days, moved, waste, municipalities, reasons], ch.n)
 
     def _invoices(self, ch: _Chunk) -> None:
         nos = self.text(ch, "invoice_no", spaced=False)
@@ -989,10 +1015,8 @@ class SnapshotValidator:
         rates = self.decimal(ch, "vat_rate", signed=False)
         nets = self.money(ch, "net")
         self._line_sums(ch, numbers_of, line_nos, nets)
-        ids = range(self.line_id + 1, self.line_id + 1 + ch.n)
-        self.line_id += ch.n
-        self.emit("invoice_line", [ids, invoices, line_nos, descriptions, quantities, units,
-                                   prices, rates, nets], ch.n)
+        self.emit("invoice_line", [invoices, line_nos, descriptions, quantities, units, prices,
+                                   rates, nets], ch.n)
 
     def _line_sums(self, ch: _Chunk, invoices: list[int | None], line_nos: list[int | None],
                    nets: list[int | None]) -> None:
@@ -1062,9 +1086,48 @@ class SnapshotValidator:
         self.invoice_lines = array("Q")
         self.invoice_high_lines = set()
 
+    def _payments_once(self) -> None:
+        """No payment_id twice in the file (repeats within a chunk are reported already)."""
+        if "payments.csv" in self.unusable:
+            return
+        self.invoices, self.invoice_owner, self.invoice_keys = {}, [], []  # done with them
+        hashes = sorted(self.payment_hashes)
+        self.payment_hashes = array("q")
+        same = list(map(operator.eq, hashes, hashes[1:]))
+        if True not in same:
+            return
+        suspects = {h for h, repeated in zip(hashes, same, strict=False) if repeated}
+        del hashes, same
+        lines: dict[str, list[int]] = defaultdict(list)
+        with open(self.directory / "payments.csv", encoding="utf-8", errors="surrogateescape",
+                  newline="") as f:
+            reader = csv.reader(f)
+            header = next(reader, [])
+            at = header.index("payment_id") if "payment_id" in header else 0
+            start = reader.line_num + 1
+            for row in reader:
+                if len(row) > at and hash(row[at]) in suspects:
+                    lines[row[at]].append(start)
+                start = reader.line_num + 1
+        for payment_id, where in lines.items():
+            for line in where[1:]:
+                if payment_id and line not in self.repeats_reported:
+                    self.report.error("payments.csv", line, "payment_id",
+                                      f"{_short(payment_id)} appears twice (also on line "
+                                      f"{where[0]})")
+
     def _payments(self, ch: _Chunk) -> None:
         ids = self.text(ch, "payment_id", spaced=False)
-        self.unique(ch, "payment_id", ids, self.payments)
+        if len(set(ids)) != len(ids):  # (repeats in different chunks: at the end)
+            first: dict[str, int] = {}
+            for i, value in enumerate(ids):
+                if value in first:
+                    self.error(ch, i, "payment_id", f"{_short(value)} appears twice (also on "
+                               f"line {ch.line(first[value])})")
+                    self.repeats_reported.add(ch.line(i))
+                elif value:
+                    first[value] = i
+        self.payment_hashes.extend(map(hash, ids))
         contracts = self.ref(ch, "contract_no", self.contracts, "contracts.csv")
         invoices = ch.cols["invoice_no"]
         # one look-up per row: is the invoice known, and is it this contract's?  An
