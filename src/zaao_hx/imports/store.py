@@ -162,7 +162,10 @@ class SqliteStore(Store):
     async def finish(self, snapshot_id: int, row: dict, stage) -> None:
         self._update(snapshot_id, row)
         stage("commit")
+        # The commit writes the snapshot into the database file (SQLite's automatic
+        # checkpoint); then the write-ahead log, as big as the snapshot, is cut back.
         self.conn.execute("COMMIT")
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def rollback(self) -> None:
         if self.conn is not None and self.conn.in_transaction:
