@@ -53,15 +53,20 @@ def _import(settings: Settings, directory: str, force: bool, progress: str) -> i
     if not folder.is_dir():
         print(f"zaao-hx import: {directory} is not a folder", file=sys.stderr)
         return 1
-    result = asyncio.run(
-        run_import(
-            settings.database_url,
-            settings.secret_key,
-            folder,
-            force=force,
-            progress=progress_for(progress),
+    try:
+        result = asyncio.run(
+            run_import(
+                settings.database_url,
+                settings.secret_key,
+                folder,
+                force=force,
+                progress=progress_for(progress),
+            )
         )
-    )
+    except Exception as exc:  # noqa: BLE001 - no database to write to: say so, no traceback
+        print(f"zaao-hx import: the database cannot be used ({type(exc).__name__}: {exc}); "
+              "is ZAAO_DATABASE_URL right, and was `zaao-hx migrate` run?", file=sys.stderr)
+        return 1
     print(summary(result, directory), file=sys.stdout if result.ok else sys.stderr)
     return 0 if result.ok else 1
 

@@ -177,3 +177,28 @@ def test_readers_keep_the_old_snapshot_until_the_commit(base_loaded, big, tmp_pa
         proc.stdout.close()
         proc.stderr.close()
     assert counts(url)["customer"] == 4000
+
+
+def test_an_older_snapshot_is_imported_with_a_warning(base_loaded, tmp_path):
+    url = base_loaded
+    older = write_snapshot(tmp_path / "older", {"manifest.json": BASE["manifest.json"].replace(
+        "2026-11-28T23:00:00+02:00", "2026-11-20T23:00:00+02:00")})
+    result = do_import(url, older)
+    assert result.outcome == "imported"
+    assert [str(w).split(", import #")[0] for w in result.report.warnings] == [
+        "manifest.json, column as_of: 2026-11-20T23:00:00+02:00 is older than the current "
+        "snapshot's (2026-11-28T21:00:00+00:00"]
+
+
+def test_an_unchanged_import_is_listed_with_the_counts(base_loaded, base_dir):
+    url = base_loaded
+    assert do_import(url, base_dir).outcome == "unchanged"
+    row = query(url, "SELECT outcome, counts FROM snapshot ORDER BY id DESC LIMIT 1")[0]
+    assert row[0] == "unchanged" and '"customers": 3' in row[1]
+
+
+def test_no_database_no_traceback(tmp_path):
+    done = cli(f"sqlite:///{tmp_path / 'missing' / 'x.sqlite3'}", tmp_path, "import",
+               str(write_snapshot(tmp_path / "s")))
+    assert done.returncode == 1
+    assert "the database cannot be used" in done.stderr and "Traceback" not in done.stderr

@@ -15,8 +15,9 @@
 from __future__ import annotations
 
 import datetime
+import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,8 +59,6 @@ def counts_of(report: Report) -> dict[str, int]:
 
 def _manifest_matches(latest: dict, directory: Path) -> bool:
     """Cheap first test of "same snapshot as last time": the same manifest values."""
-    import json
-
     try:
         manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8-sig"))
         as_of = datetime.datetime.fromisoformat(manifest["as_of"])
@@ -111,7 +110,7 @@ async def run_import(
                         "started_at": started,
                         "finished_at": datetime.datetime.now(datetime.UTC),
                         "outcome": "unchanged",
-                        "counts": {},
+                        "counts": _as_counts(latest["counts"]),
                         "report": f"the same snapshot as import #{latest['id']}: not loaded "
                         "again",
                         "content_hash": latest["content_hash"],
@@ -131,7 +130,8 @@ async def run_import(
                 "outcome": "running",
             }
         )
-        result = await _load(store, directory, secret_key, snapshot_id, progress, stages)
+        result = await _load(store, directory, secret_key, snapshot_id, progress, stages,
+                             latest)
         result.seconds = time.perf_counter() - clock
         result.stages = stages
         return result
@@ -145,6 +145,10 @@ def _as_datetime(value) -> datetime.datetime:
     return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
 
 
+def _as_counts(value) -> dict:
+    return json.loads(value or "{}") if isinstance(value, str) else dict(value or {})
+
+
 def _as_date(value) -> datetime.date:
     return datetime.date.fromisoformat(value) if isinstance(value, str) else value
 
@@ -156,6 +160,7 @@ async def _load(
     snapshot_id: int,
     progress: Progress,
     stages: dict[str, float],
+    latest: dict | None,
 ) -> ImportResult:
     started = time.perf_counter()
     worker = Worker(directory, secret_key)
@@ -201,6 +206,12 @@ async def _load(
         stage("checked")
         result = worker.result
         assert result is not None
+        if latest and result.as_of and result.as_of < _as_datetime(latest["as_of"]):
+            result.report.warning(
+                "manifest.json", 0, "as_of",
+                f"{result.as_of.isoformat()} is older than the current snapshot's "
+                f"({_as_datetime(latest['as_of']).isoformat()}, import #{latest['id']})",
+            )
         row = _history_row(result)
         if not result.report.ok:
             await store.rollback()
@@ -245,6 +256,3 @@ def _history_row(checked: Checked) -> dict:
     if checked.source:
         row["source"] = checked.source[:200]
     return row
-
-
-Stage = Callable[[str], None]

@@ -96,7 +96,7 @@ class SqliteStore(Store):
 
     async def latest_imported(self) -> dict | None:
         return self._one(
-            "SELECT id, as_of, next_refresh, source, content_hash FROM snapshot "
+            "SELECT id, as_of, next_refresh, source, content_hash, counts FROM snapshot "
             "WHERE outcome = 'imported' ORDER BY id DESC LIMIT 1"
         )
 
@@ -203,7 +203,7 @@ class PostgresStore(Store):
 
     async def latest_imported(self) -> dict | None:
         row = await self.conn.fetchrow(
-            "SELECT id, as_of, next_refresh, source, content_hash FROM snapshot "
+            "SELECT id, as_of, next_refresh, source, content_hash, counts FROM snapshot "
             "WHERE outcome = 'imported' ORDER BY id DESC LIMIT 1"
         )
         return dict(row) if row else None
