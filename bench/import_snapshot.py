@@ -228,12 +228,12 @@ def sample_sign_ins(folder: Path, n: int = 200) -> list[tuple[str, str]]:
 
 
 async def _read_paths(database_url: str, pairs: list[tuple[str, str]], repeat: int) -> dict:
+    from piccolo.engine.postgres import PostgresEngine
+
     from zaao_hx.billing.identity import codes_match
     from zaao_hx.billing.queries import contracts_with_customers
     from zaao_hx.billing.tables import Contract, Customer
     from zaao_hx.db import bind, engine_from_url
-
-    from piccolo.engine.postgres import PostgresEngine
 
     engine = engine_from_url(database_url)
     bind(engine)
