@@ -19,7 +19,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 from zaao_hx.accounts import forms, tokens
 from zaao_hx.accounts.guards import current_session, signed_in
 from zaao_hx.accounts.service import AccountError, Accounts, RateLimited
-from zaao_hx.accounts.sessions import COOKIE
+from zaao_hx.accounts.sessions import COOKIE, Session
 from zaao_hx.web import i18n
 from zaao_hx.web.render import render, wants_fragment
 
@@ -99,35 +99,32 @@ class AccountController(Controller):
     @post("/ienakt", name="signin", status_code=200)
     async def sign_in(self, request: Request, data: FormData) -> Response:
         form = forms.signin_password_form(data)
-        context: dict[str, Any] = {"email_form": form}
-        if form.ok:
-            try:
-                session = await _accounts(request).sign_in_password(form, _client(request))
-            except AccountError as error:
-                message, status, headers = refusal(error)
-                form.errors["signin-email"] = message
-                if error.reason == "unconfirmed":
-                    context["resend_token"] = _accounts(request).resend_token(error.detail["email"])
-                return self._start(request, context, status, headers)
-            await self._rotate(request)
-            return go(request, "/panelis", cookie=(COOKIE, session.id))
-        return self._start(request, context, UNPROCESSABLE, {})
+        return await self._sign_in(request, form, "email_form", "signin-email",
+                                   _accounts(request).sign_in_password)
 
     @post("/ienakt/ligums", name="signin-contract", status_code=200)
     async def sign_in_contract(self, request: Request, data: FormData) -> Response:
         form = forms.signin_contract_form(data)
-        context: dict[str, Any] = {"contract_form": form}
-        if form.ok:
-            try:
-                session = await _accounts(request).sign_in_contract(form, _client(request))
-            except AccountError as error:
-                message, status, headers = refusal(error)
-                form.errors["contract-no"] = message
-                context["legal_person"] = error.reason == "legal_person"
-                return self._start(request, context, status, headers)
-            await self._rotate(request)
-            return go(request, "/panelis", cookie=(COOKIE, session.id))
-        return self._start(request, context, UNPROCESSABLE, {})
+        return await self._sign_in(request, form, "contract_form", "contract-no",
+                                   _accounts(request).sign_in_contract)
+
+    async def _sign_in(self, request: Request, form: forms.Form, box: str, error_field: str,
+                       sign_in: Callable[[forms.Form, str], Awaitable[Session]]) -> Response:
+        """Either box: its errors or refusal in place, or a new session and on to /panelis."""
+        context: dict[str, Any] = {box: form}
+        if not form.ok:
+            return self._start(request, context, UNPROCESSABLE, {})
+        try:
+            session = await sign_in(form, _client(request))
+        except AccountError as error:
+            message, status, headers = refusal(error)
+            form.errors[error_field] = message
+            if error.reason == "unconfirmed":
+                context["resend_token"] = _accounts(request).resend_token(error.detail["email"])
+            context["legal_person"] = error.reason == "legal_person"
+            return self._start(request, context, status, headers)
+        await self._rotate(request)
+        return go(request, "/panelis", cookie=(COOKIE, session.id))
 
     async def _rotate(self, request: Request) -> None:
         """A session that existed before signing in is never the one after it."""
