@@ -10,6 +10,8 @@ from zaao_hx.accounts.sessions import COOKIE, Session
 from zaao_hx.web.cookies import cookie_from_scope
 
 SCOPE_KEY = "zaao_session"
+# Static files and probes never show who is signed in: no session lookup for them.
+SESSIONLESS = ("/static/", "/healthz", "/readyz")
 
 
 class SignInRequired(NotAuthorizedException):
@@ -21,7 +23,7 @@ class SessionMiddleware:
         self.app = app
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "http":
+        if scope["type"] == "http" and not scope["path"].startswith(SESSIONLESS):
             sid = cookie_from_scope(scope, COOKIE)
             store = scope["litestar_app"].state.sessions
             scope[SCOPE_KEY] = await store.load(sid) if sid else None
