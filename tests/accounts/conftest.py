@@ -146,3 +146,15 @@ def portal(request, demo_data, tmp_path, clock) -> Iterator[Portal]:
         finally:
             portal.run(_clear_database_counters)
     flush_redis()
+
+
+@pytest.fixture
+def mailing(demo_data, tmp_path, smtp_server):
+    """A client of an app that mails through the test SMTP server, with clean rate limits."""
+    from tests.accounts.helpers import mailing_client
+    from tests.conftest import _clear_rate_limits
+
+    with mailing_client(demo_data.database_url, tmp_path, smtp_server) as client:
+        client.run(_clear_rate_limits)
+        yield client
+        client.run(_clear_rate_limits)

@@ -11,7 +11,6 @@ from tests.accounts.helpers import (
     deliver,
     fresh_email,
     link_in,
-    mailing_client,
     mails_to,
     register,
 )
@@ -22,13 +21,8 @@ pytestmark = pytest.mark.usefixtures("demo_data")
 
 
 @pytest.fixture
-def client(demo_data, tmp_path, smtp_server):
-    with mailing_client(demo_data.database_url, tmp_path, smtp_server) as client:
-        from tests.conftest import _clear_rate_limits
-
-        client.run(_clear_rate_limits)
-        yield client
-        client.run(_clear_rate_limits)
+def client(mailing):
+    return mailing
 
 
 def test_registration_page_has_the_seed_fields_and_texts(client):

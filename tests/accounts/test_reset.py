@@ -26,11 +26,8 @@ NEW_PASSWORD = "Jauna-parole-2026"  # noqa: S105 - a test password
 
 
 @pytest.fixture
-def client(demo_data, tmp_path, smtp_server):
-    with mailing_client(demo_data.database_url, tmp_path, smtp_server) as client:
-        client.run(_clear_rate_limits)
-        yield client
-        client.run(_clear_rate_limits)
+def client(mailing):
+    return mailing
 
 
 def confirmed_account(client, smtp_server) -> str:
