@@ -14,6 +14,7 @@ from tests.conftest import TEST_DATABASE
 from tests.imports.conftest import (
     BASE,
     PORTAL_TABLES,
+    READ_MODEL_TABLES,
     ROOT,
     cli,
     cli_env,
@@ -23,6 +24,7 @@ from tests.imports.conftest import (
     execute,
     latest_snapshot,
     query,
+    replace_in,
     write_snapshot,
 )
 
@@ -202,3 +204,28 @@ def test_no_database_no_traceback(tmp_path):
                str(write_snapshot(tmp_path / "s")))
     assert done.returncode == 1
     assert "the database cannot be used" in done.stderr and "Traceback" not in done.stderr
+
+
+def _indexes(url: str) -> set[tuple[str, str]]:
+    """The read model's indexes (table, definition), as the migrations made them."""
+    tables = "', '".join(READ_MODEL_TABLES)
+    if TEST_DATABASE == "sqlite":
+        rows = query(url, "SELECT tbl_name, sql FROM sqlite_master WHERE type = 'index' "
+                     f"AND sql IS NOT NULL AND tbl_name IN ('{tables}')")
+    else:
+        rows = query(url, "SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = "
+                     f"'public' AND tablename IN ('{tables}')")
+    return set(rows)
+
+
+def test_the_indexes_are_there_after_an_import_or_a_refusal(base_loaded, base_dir, tmp_path):
+    # the import drops and rebuilds them (SQLite) or builds them on fresh tables
+    # (PostgreSQL): either way the read paths find what the migrations made
+    url = base_loaded
+    before = _indexes(url)
+    assert {t for t, _ in before} >= {"invoice", "invoice_line", "payment", "contract"}
+    assert do_import(url, base_dir, force=True).outcome == "imported"
+    assert _indexes(url) == before
+    bad = write_snapshot(tmp_path / "bad", replace_in("invoices.csv", "2026-10-02", "2026-13-02"))
+    assert do_import(url, bad).outcome == "rejected"
+    assert _indexes(url) == before
