@@ -43,6 +43,7 @@ from zaao_hx.billing.tables import (
     Snapshot,
 )
 from zaao_hx.db import write_transaction
+from zaao_hx.imports.format import WASTE_LINE_TEXT
 from zaao_hx.settings import Settings
 
 RIGA = ZoneInfo("Europe/Riga")
@@ -99,14 +100,6 @@ ORDINARY_CUSTOMERS = [c for c in DEMO_CUSTOMERS if not c["customer_id"].startswi
 DEMO_CUSTOMER_IDS = [c["customer_id"] for c in DEMO_CUSTOMERS]
 DEMO_CONTRACT_NOS = [c["contract_no"] for c in DEMO_CUSTOMERS]
 
-WASTE_LINE_TEXT = {
-    "mixed": "Sadzīves atkritumu izvešana",
-    "sorted": "Šķiroto atkritumu izvešana",
-    "bio": "Bioloģisko atkritumu izvešana",
-    "glass": "Stikla izvešana",
-    "pko_bag": "PKO somu izvešana",
-    "bulky": "Lielgabarīta atkritumu izvešana",
-}
 PAYMENT_CHANNELS = ["Swedbank", "SEB", "bank transfer", "Luminor", "Citadele"]
 
 

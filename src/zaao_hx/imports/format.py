@@ -40,6 +40,16 @@ DELIVERIES = "paper email einvoice"
 CYCLES = "monthly quarterly annual"
 WASTE_TYPES = "mixed sorted bio glass pko_bag bulky"
 INVOICE_KINDS = "invoice statement"
+# the billing system's wording of a collection service on an invoice line, by waste type
+# (the demo data and generated snapshots write lines like "Stikla izvešana, 240 l")
+WASTE_LINE_TEXT = {
+    "mixed": "Sadzīves atkritumu izvešana",
+    "sorted": "Šķiroto atkritumu izvešana",
+    "bio": "Bioloģisko atkritumu izvešana",
+    "glass": "Stikla izvešana",
+    "pko_bag": "PKO somu izvešana",
+    "bulky": "Lielgabarīta atkritumu izvešana",
+}
 
 
 def choices(text: str) -> tuple[str, ...]:

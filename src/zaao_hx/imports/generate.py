@@ -25,7 +25,7 @@ import holidays
 from dateutil.rrule import rrulestr
 
 from zaao_hx.billing.calendar import second_working_day
-from zaao_hx.imports.format import FILES, MANIFEST
+from zaao_hx.imports.format import FILES, MANIFEST, WASTE_LINE_TEXT
 
 DEFAULT_AS_OF = datetime.date(2026, 11, 28)
 RIGA = ZoneInfo("Europe/Riga")
@@ -111,14 +111,6 @@ HOUSES = (
     "Jaunzemji Avoti Dzērves Liepas Pīlādži Upmaļi Lazdas Straumēni Cīruļi Ezerkrasti"
 ).split()
 
-WASTE_LINE_TEXT = {
-    "mixed": "Sadzīves atkritumu izvešana",
-    "sorted": "Šķiroto atkritumu izvešana",
-    "bio": "Bioloģisko atkritumu izvešana",
-    "glass": "Stikla izvešana",
-    "pko_bag": "PKO somu izvešana",
-    "bulky": "Lielgabarīta atkritumu izvešana",
-}
 # per emptying of one container, without VAT, in Valmiera (other towns: a tariff factor)
 PRICE_CENTS = {
     ("mixed", 120): 450,
