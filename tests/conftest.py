@@ -34,7 +34,8 @@ def pytest_report_header(config) -> str:
     return f"zaao_hx database: {TEST_DATABASE}"
 
 
-async def _admin(sql: str) -> None:
+async def postgres_admin(sql: str) -> None:
+    """Run `sql` (CREATE / DROP DATABASE) over a connection to POSTGRES_URL."""
     conn = await asyncpg.connect(POSTGRES_URL)
     try:
         await conn.execute(sql)
@@ -50,12 +51,12 @@ def database_url(tmp_path_factory) -> Iterator[str]:
     if TEST_DATABASE != "postgres":
         raise pytest.UsageError("ZAAO_TEST_DATABASE must be sqlite or postgres")
     name = f"zaao_test_{os.getpid()}_{secrets.token_hex(3)}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    asyncio.run(postgres_admin(f'CREATE DATABASE "{name}"'))
     base = POSTGRES_URL.rsplit("/", 1)[0]
     try:
         yield f"{base}/{name}"
     finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def make_settings(database_url: str, data_dir: Path, **extra: str) -> Settings:

@@ -20,7 +20,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from tests.conftest import POSTGRES_URL, SECRET, TEST_DATABASE
+from tests.conftest import POSTGRES_URL, SECRET, TEST_DATABASE, postgres_admin
 from zaao_hx.billing.tables import READ_MODEL
 from zaao_hx.imports.generate import generate
 from zaao_hx.imports.report import Report
@@ -107,14 +107,6 @@ def replace_in(name: str, old: str, new: str) -> dict[str, str]:
 # -- the database ------------------------------------------------------------------------
 
 
-async def _admin(sql: str) -> None:
-    conn = await asyncpg.connect(POSTGRES_URL)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 @pytest.fixture(scope="session")
 def import_db(tmp_path_factory) -> str:
     """A migrated database for these tests alone."""
@@ -124,7 +116,7 @@ def import_db(tmp_path_factory) -> str:
 
     if TEST_DATABASE == "postgres":
         name = f"zaao_imports_{os.getpid()}_{secrets.token_hex(3)}"
-        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+        asyncio.run(postgres_admin(f'CREATE DATABASE "{name}"'))
         url = f"{POSTGRES_URL.rsplit('/', 1)[0]}/{name}"
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('imports') / 'imports.sqlite3'}"
@@ -140,7 +132,7 @@ def import_db(tmp_path_factory) -> str:
                 table._meta._db = None
     yield url
     if TEST_DATABASE == "postgres":
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def query(url: str, sql: str, *args) -> list[tuple]:
