@@ -108,7 +108,21 @@ def _count(policy: Policy, row: dict, now: datetime, refuse_when_locked: bool):
     return new, None, locked_now
 
 
-class DatabaseRateLimiter:
+class _Stepping:
+    """`attempt` and `hit` of RateLimiter, both one `_step` of the counter (see _count)."""
+
+    async def _step(self, policy: Policy, key: str, refuse_when_locked: bool) -> Decision:
+        raise NotImplementedError
+
+    async def attempt(self, policy: Policy, key: str) -> Decision:
+        return await self._step(policy, key, refuse_when_locked=True)
+
+    async def hit(self, policy: Policy, key: str) -> int | None:
+        decision = await self._step(policy, key, refuse_when_locked=False)
+        return decision.locked_now or decision.refused
+
+
+class DatabaseRateLimiter(_Stepping):
     def __init__(self, clock: Clock = utcnow) -> None:
         self.clock = clock
 
@@ -148,13 +162,6 @@ class DatabaseRateLimiter:
                 new["locked_until"] > now:
             refused = _seconds(new["locked_until"] - now)  # hit() during a lockout
         return Decision(refused=refused, locked_now=locked_now)
-
-    async def attempt(self, policy: Policy, key: str) -> Decision:
-        return await self._step(policy, key, refuse_when_locked=True)
-
-    async def hit(self, policy: Policy, key: str) -> int | None:
-        decision = await self._step(policy, key, refuse_when_locked=False)
-        return decision.locked_now or decision.refused
 
     async def forgive(self, policy: Policy, key: str) -> None:
         name = f"{policy.name}:{key}"
@@ -204,7 +211,7 @@ return 1
 """
 
 
-class RedisRateLimiter:
+class RedisRateLimiter(_Stepping):
     """The same counters in Redis hashes, changed only by Lua scripts, so that app instances
     racing on one key still count every attempt; a key expires after a quiet day."""
 
@@ -237,13 +244,6 @@ class RedisRateLimiter:
         if int(locked_now):
             return Decision(locked_now=math.ceil(remaining))
         return Decision(refused=math.ceil(remaining) if remaining > 0 else None)
-
-    async def attempt(self, policy: Policy, key: str) -> Decision:
-        return await self._step(policy, key, refuse_when_locked=True)
-
-    async def hit(self, policy: Policy, key: str) -> int | None:
-        decision = await self._step(policy, key, refuse_when_locked=False)
-        return decision.locked_now or decision.refused
 
     async def forgive(self, policy: Policy, key: str) -> None:
         await self._forgive(keys=[self._name(policy, key)])
