@@ -226,6 +226,18 @@ def _detail_items(audit: dict, limit: int = 5) -> list[str]:
     return lines
 
 
+def _audit_entry(ref: dict, audit: dict) -> dict:
+    """What the report shows of one audit of a category."""
+    return {
+        "id": ref["id"],
+        "title": audit.get("title", ""),
+        "score": audit.get("score"),
+        "weight": ref.get("weight", 0),
+        "displayValue": audit.get("displayValue", ""),
+        "items": _detail_items(audit),
+    }
+
+
 def failing_audits(lhr: dict, category: str) -> list[dict]:
     """Audits of a category that cost points: weighted ones below 1, then (for performance)
     the opportunities and diagnostics Lighthouse marks as failing (score < 0.9)."""
@@ -238,16 +250,7 @@ def failing_audits(lhr: dict, category: str) -> list[dict]:
             continue
         weighted = ref.get("weight", 0) > 0
         if (weighted and score < 1) or (not weighted and score < 0.9):
-            out.append(
-                {
-                    "id": ref["id"],
-                    "title": audit.get("title", ""),
-                    "score": score,
-                    "weight": ref.get("weight", 0),
-                    "displayValue": audit.get("displayValue", ""),
-                    "items": _detail_items(audit),
-                }
-            )
+            out.append(_audit_entry(ref, audit))
     out.sort(key=lambda a: (-a["weight"], a["score"]))
     return out
 
@@ -282,17 +285,7 @@ def summarize(path: str, lhr: dict) -> dict:
             score = audit.get("score")
             if score is None or score >= 1 or audit.get("scoreDisplayMode") not in SCORED:
                 continue
-            flagged.append(
-                {
-                    "category": category,
-                    "id": ref["id"],
-                    "title": audit.get("title", ""),
-                    "score": score,
-                    "weight": ref.get("weight", 0),
-                    "displayValue": audit.get("displayValue", ""),
-                    "items": _detail_items(audit),
-                }
-            )
+            flagged.append({"category": category, **_audit_entry(ref, audit)})
     return {
         "path": path,
         "final_url": lhr.get("finalDisplayedUrl") or lhr.get("finalUrl"),
