@@ -62,6 +62,27 @@ class Store:
     async def rollback(self) -> None: ...
     target = ""
 
+    # the snapshot history row: the same statements on both, but for the placeholders
+    @staticmethod
+    def _mark(i: int) -> str:
+        """The driver's placeholder for the i-th value (from 1)."""
+        raise NotImplementedError
+
+    def _values(self, row: dict) -> dict:
+        out = dict(row)
+        if "counts" in out:
+            out["counts"] = json.dumps(out["counts"])
+        return out
+
+    def _insert_sql(self, values: dict) -> str:
+        names = ", ".join(f'"{k}"' for k in values)
+        marks = ", ".join(self._mark(i) for i in range(1, len(values) + 1))
+        return f"INSERT INTO snapshot ({names}) VALUES ({marks})"  # noqa: S608 - our names
+
+    def _update_sql(self, values: dict) -> str:
+        sets = ", ".join(f'"{k}" = {self._mark(i)}' for i, k in enumerate(values, start=1))
+        return f"UPDATE snapshot SET {sets} WHERE id = {self._mark(len(values) + 1)}"  # noqa: S608
+
 
 # -- SQLite ----------------------------------------------------------------------------
 
@@ -109,34 +130,26 @@ class SqliteStore(Store):
         )
         return cur.rowcount
 
+    @staticmethod
+    def _mark(i: int) -> str:
+        return "?"
+
     def _values(self, row: dict) -> dict:
-        out = dict(row)
+        out = super()._values(row)
         for key in ("as_of", "started_at", "finished_at"):
             if isinstance(out.get(key), datetime.datetime):
                 out[key] = utc_text(out[key])
         if isinstance(out.get("next_refresh"), datetime.date):
             out["next_refresh"] = out["next_refresh"].isoformat()
-        if "counts" in out:
-            out["counts"] = json.dumps(out["counts"])
         return out
 
     async def insert_snapshot(self, row: dict) -> int:
         values = self._values(row)
-        names = ", ".join(f'"{k}"' for k in values)
-        marks = ", ".join("?" for _ in values)
-        cur = self.conn.execute(
-            f"INSERT INTO snapshot ({names}) VALUES ({marks})",  # noqa: S608 - our names
-            tuple(values.values()),
-        )
-        return cur.lastrowid
+        return self.conn.execute(self._insert_sql(values), tuple(values.values())).lastrowid
 
     def _update(self, snapshot_id: int, row: dict) -> None:
         values = self._values(row)
-        sets = ", ".join(f'"{k}" = ?' for k in values)
-        self.conn.execute(
-            f"UPDATE snapshot SET {sets} WHERE id = ?",  # noqa: S608 - our names
-            (*values.values(), snapshot_id),
-        )
+        self.conn.execute(self._update_sql(values), (*values.values(), snapshot_id))
 
     async def update_snapshot(self, snapshot_id: int, row: dict) -> None:
         self._update(snapshot_id, row)
@@ -243,29 +256,18 @@ class PostgresStore(Store):
         return int(status.split()[-1])
 
     @staticmethod
-    def _values(row: dict) -> dict:
-        out = dict(row)
-        if "counts" in out:
-            out["counts"] = json.dumps(out["counts"])
-        return out
+    def _mark(i: int) -> str:
+        return f"${i}"
 
     async def insert_snapshot(self, row: dict) -> int:
         values = self._values(row)
-        names = ", ".join(f'"{k}"' for k in values)
-        marks = ", ".join(f"${i}" for i in range(1, len(values) + 1))
         return await self.conn.fetchval(
-            f"INSERT INTO snapshot ({names}) VALUES ({marks}) RETURNING id",  # noqa: S608
-            *values.values(),
+            self._insert_sql(values) + " RETURNING id", *values.values()
         )
 
     async def update_snapshot(self, snapshot_id: int, row: dict) -> None:
         values = self._values(row)
-        sets = ", ".join(f'"{k}" = ${i}' for i, k in enumerate(values, start=1))
-        await self.conn.execute(
-            f"UPDATE snapshot SET {sets} WHERE id = ${len(values) + 1}",  # noqa: S608
-            *values.values(),
-            snapshot_id,
-        )
+        await self.conn.execute(self._update_sql(values), *values.values(), snapshot_id)
 
     async def begin(self) -> None:
         self.tx = self.conn.transaction()
