@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import functools
 import hashlib
 import hmac
 import io
@@ -252,7 +253,34 @@ SERIAL_TABLES = {"invoice_line", "collection_exception"}
 
 def copy_text(table: str, rows: list[tuple], first_id: int | None = None) -> bytes:
     """Rows as PostgreSQL's COPY text format: NULL as \\N, tabs and line breaks escaped;
-    with `first_id`, an `id` column first, counting from it."""
+    with `first_id`, an `id` column first, counting from it.
+
+    A table without optional columns is first written row by row with a `%` template
+    (in C, twice as fast as going column by column); if that text holds anything that
+    needs escaping or is not what it seems (a backslash, a CR, a tab or line break more
+    than the rows and columns make, "None"), it is made again column by column."""
+    template = _copy_template(table, first_id is not None)
+    if template is not None:
+        numbered = rows if first_id is None else map(
+            tuple.__add__, zip(range(first_id, first_id + len(rows))), rows
+        )
+        try:
+            text = "".join(map(template.__mod__, numbered))
+        except TypeError:  # a None where a value must be: as below (\\N, refused)
+            pass
+        else:
+            if (
+                "\\" not in text
+                and "\r" not in text
+                and "None" not in text
+                and text.count("\n") == len(rows)
+                and text.count("\t") == len(rows) * template.count("\t")
+            ):
+                return text.encode()
+    return _copy_text_by_column(table, rows, first_id)
+
+
+def _copy_text_by_column(table: str, rows: list[tuple], first_id: int | None) -> bytes:
     out: list[Sequence[str]] = []
     if first_id is not None:
         out.append(list(map(str, range(first_id, first_id + len(rows)))))
@@ -266,6 +294,15 @@ def copy_text(table: str, rows: list[tuple], first_id: int | None = None) -> byt
                 column = list(map(_COPY_NULL, column, column))
         out.append(column)
     return ("\n".join(map("\t".join, zip(*out, strict=True))) + "\n").encode()
+
+
+@functools.cache
+def _copy_template(table: str, numbered: bool) -> str | None:
+    """`%` template of a row of `table` (None for a table with optional columns)."""
+    if any((table, name) in NULLABLE for name in TABLE_COLUMNS[table]):
+        return None
+    fields = ["%d" if name in INT_COLUMNS else "%s" for name in TABLE_COLUMNS[table]]
+    return "\t".join(["%d", *fields] if numbered else fields) + "\n"
 
 
 def _needs_escape(column: Sequence[str | None]) -> bool:
