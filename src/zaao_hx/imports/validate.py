@@ -57,11 +57,14 @@ from zaao_hx.imports.report import Report
 BLOCK_CHARS = 1 << 15
 # what no later file needs once this one is read, let go for the big files' sake:
 # contracts refer to customers, containers to sites, container ids are only checked for
-# repeats, and payments ask whose an invoice is, not for its number's shared str
+# repeats, payments ask whose an invoice is (not its lines or its number's shared str),
+# and nothing after payments asks about invoices
 FORGET_AFTER = {
     "contracts.csv": ("customers",),
     "containers.csv": ("sites", "containers"),
-    "invoice_lines.csv": ("invoice_keys",),  # (payments ask only whose an invoice is)
+    "invoice_lines.csv": ("invoice_keys", "invoice_left", "invoice_lines",
+                          "invoice_high_lines"),
+    "payments.csv": ("invoices", "invoice_owner"),
 }
 LABELS_KEPT = 100_000  # distinct values remembered per repetitive text column
 FORMAT_VERSION = "1"  # part of the content hash: a new importer re-imports the same files
@@ -442,8 +445,8 @@ class SnapshotValidator:
                 self.sink.flush()
             if spec.name == "invoice_lines.csv":
                 self._lines_cover_invoices()
-            for keys in FORGET_AFTER.get(spec.name, ()):  # (memory for the big files)
-                setattr(self, keys, type(getattr(self, keys))())
+            for name in FORGET_AFTER.get(spec.name, ()):
+                setattr(self, name, _emptied(getattr(self, name)))
         self._payments_once()
         return self.report
 
@@ -1128,16 +1131,11 @@ class SnapshotValidator:
                         f"{_cents_text(abs(remaining))} {'less' if remaining > 0 else 'more'} "
                         "than its net in invoices.csv",
                     )
-        # not needed any more: payments only ask whose an invoice is
-        self.invoice_left = array("q")
-        self.invoice_lines = array("Q")
-        self.invoice_high_lines = set()
 
     def _payments_once(self) -> None:
         """No payment_id twice in the file (repeats within a chunk are reported already)."""
         if "payments.csv" in self.unusable:
             return
-        self.invoices, self.invoice_owner, self.invoice_keys = {}, [], []  # done with them
         hashes = sorted(self.payment_hashes)
         self.payment_hashes = array("q")
         same = list(map(operator.eq, hashes, hashes[1:]))
@@ -1198,6 +1196,11 @@ class SnapshotValidator:
         references = self.text(ch, "reference", required=False)
         self.emit("payment", [ids, contracts, invoices, paid, amounts, channels, references],
                   ch.n)
+
+
+def _emptied(keys: Any) -> Any:
+    """An empty container of the same kind (the full one is let go: hold no reference)."""
+    return array(keys.typecode) if isinstance(keys, array) else type(keys)()
 
 
 def _cents_text(cents: int) -> str:
