@@ -18,6 +18,7 @@ identifier's counter (not the client's: one address may try many accounts).
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -108,11 +109,12 @@ def _count(policy: Policy, row: dict, now: datetime, refuse_when_locked: bool):
     return new, None, locked_now
 
 
-class _Stepping:
+class _Stepping(ABC):
     """`attempt` and `hit` of RateLimiter, both one `_step` of the counter (see _count)."""
 
+    @abstractmethod
     async def _step(self, policy: Policy, key: str, refuse_when_locked: bool) -> Decision:
-        raise NotImplementedError
+        """One step of the key's counter, in one atomic operation of the store."""
 
     async def attempt(self, policy: Policy, key: str) -> Decision:
         return await self._step(policy, key, refuse_when_locked=True)

@@ -27,6 +27,7 @@ import fcntl
 import json
 import re
 import sqlite3
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -46,27 +47,49 @@ def utc_text(moment: datetime.datetime) -> str:
     return str(moment.astimezone(datetime.UTC))
 
 
-class Store:
-    """The operations an import needs; see SqliteStore and PostgresStore."""
+class Store(ABC):
+    """The operations an import needs, each driver's own; see SqliteStore and PostgresStore."""
 
+    @abstractmethod
     async def open(self) -> None: ...
+
+    @abstractmethod
     async def close(self) -> None: ...
+
+    @abstractmethod
     async def lock(self) -> None: ...
+
+    @abstractmethod
     async def latest_imported(self) -> dict | None: ...
+
+    @abstractmethod
     async def mark_interrupted(self) -> int: ...
+
+    @abstractmethod
     async def insert_snapshot(self, row: dict) -> int: ...
+
+    @abstractmethod
     async def update_snapshot(self, snapshot_id: int, row: dict) -> None: ...
+
+    @abstractmethod
     async def begin(self) -> None: ...
+
+    @abstractmethod
     async def load(self, rows: AsyncIterator[tuple[str, Any]]) -> None: ...
+
+    @abstractmethod
     async def finish(self, snapshot_id: int, row: dict, stage) -> None: ...
+
+    @abstractmethod
     async def rollback(self) -> None: ...
+
     target = ""
 
     # the snapshot history row: the same statements on both, but for the placeholders
     @staticmethod
+    @abstractmethod
     def _mark(i: int) -> str:
         """The driver's placeholder for the i-th value (from 1)."""
-        raise NotImplementedError
 
     def _values(self, row: dict) -> dict:
         out = dict(row)
