@@ -106,7 +106,9 @@ class InvoiceLine(Table, tablename="invoice_line"):
 class Payment(Table, tablename="payment"):
     payment_id = Varchar(length=40, primary_key=True)
     contract_no = Varchar(length=40, index=True)
-    invoice_no = Varchar(length=40, null=True, default=None, index=True)
+    # no index of its own: an invoice's payments are looked up within its contract (the
+    # portal shows a contract's invoices), and each index on 1 M payments costs the import
+    invoice_no = Varchar(length=40, null=True, default=None)
     paid_on = Date()
     amount_cents = BigInt()
     channel = Varchar(length=40)

@@ -19,8 +19,6 @@ RIGA = ZoneInfo("Europe/Riga")
 STAGES = {
     "hash": "comparing with the last snapshot",
     "checked": "all rows read",
-    "indexes": "building indexes",
-    "analyze": "updating statistics",
     "swap": "swapping in the new tables",
     "commit": "committing",
     "done": "done",

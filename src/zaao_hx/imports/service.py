@@ -168,8 +168,7 @@ async def _load(
     async def rows() -> AsyncIterator[tuple]:
         # PostgreSQL: read ahead in a thread while the server builds a table's indexes.
         # SQLite: read here, between executemany calls (a thread would fight them for the
-        # GIL, which the sqlite3 module takes back for every row); while SQLite builds a
-        # table's indexes, the checking process reads on as far as the pipe holds.
+        # GIL, which the sqlite3 module takes back for every row).
         if store.target == "postgres":
             async for message in worker.prefetch():
                 if message[0] == "rows":
