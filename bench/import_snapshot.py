@@ -377,7 +377,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{db + ' ours: zaao-hx import':<44} {mine:8.2f} {ratio:6.2f}  "
                   f"{together:8.0f}  ratio ≤ {RATIO_BAR}: {'PASS' if ratio_ok else 'FAIL'}, "
                   f"memory < {MEMORY_BAR_MB} MB: {'PASS' if memory_ok else 'FAIL'}")
+            # each round's own ratio: its two runs are a minute apart, so on a host whose
+            # speed drifts they tell how far apart the medians' ratio may be from the truth
+            paired = [r[f"{db}_ours"]["seconds"] / r[f"{db}_baseline"]["seconds"]
+                      for r in results["rounds"]]
+            print(f"{'':<44} (each round: {' '.join(f'{x:.2f}' for x in paired)}; "
+                  f"median {statistics.median(paired):.2f})")
             results[db] = {"baseline": base, "ours": mine, "ratio": ratio,
+                           "ratio_per_round": paired,
                            "largest_process_mb": largest, "processes_together_mb": together}
         print("(peak MB: the import process and its checking process together; "
               "largest alone: " + ", ".join(
