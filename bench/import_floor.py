@@ -5,8 +5,8 @@
 `zaao-hx import` on SQLite is two processes: one checks the files, the other writes what it
 is handed.  This times the writing side alone: every row is checked and collected in memory
 first (needs ~4 GB for 100,000 customers), then `SqliteStore` — the import's own code:
-BEGIN IMMEDIATE, DELETE, drop the secondary indexes, executemany, each table's indexes,
-COMMIT, checkpoint — writes them into a fresh migrated database, timed from BEGIN to the
+BEGIN IMMEDIATE, DELETE, executemany with the indexes kept up to date, COMMIT,
+checkpoint — writes them into a fresh migrated database, timed from BEGIN to the
 end of the checkpoint.  The sqlite3 command line's `.import` of the same files (the
 baseline of bench/import_snapshot.py) is timed in the same rounds.
 
