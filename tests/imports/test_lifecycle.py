@@ -207,7 +207,8 @@ def test_no_database_no_traceback(tmp_path):
 
 
 def _indexes(url: str) -> set[tuple[str, str]]:
-    """The read model's indexes (table, definition), as the migrations made them."""
+    """The read model's indexes (table, definition) as the migrations made them; on
+    PostgreSQL also its byte-order key columns (table, "C: column")."""
     tables = "', '".join(READ_MODEL_TABLES)
     if TEST_DATABASE == "sqlite":
         rows = query(url, "SELECT tbl_name, sql FROM sqlite_master WHERE type = 'index' "
