@@ -32,7 +32,7 @@ from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from itertools import repeat
-from operator import methodcaller
+from operator import itemgetter, methodcaller
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,13 @@ FORGET_AFTER = {
     "payments.csv": ("invoices", "invoice_owner"),
 }
 LABELS_KEPT = 100_000  # distinct values remembered per repetitive text column
+# Billing rows repeat but for their keys: an invoice line is its invoice's number and one
+# of a few hundred tariff lines; an invoice its number, its contract and what a month's
+# bill of that size looks like.  For these files the rest of a line after its leading key
+# columns (when the header starts with them) is checked once: a rest seen before is taken
+# as it was then, and only its keys are checked (see `_tails`).
+TAIL_KEYS = {"invoices.csv": ("invoice_no", "contract_no"), "invoice_lines.csv": ("invoice_no",)}
+TAILS_KEPT = 50_000  # distinct rests remembered per file
 FORMAT_VERSION = "1"  # part of the content hash: a new importer re-imports the same files
 
 MONEY_RE = re.compile(r"-?([0-9]{1,15})(?:\.([0-9]{1,2}))?\Z")
@@ -203,6 +210,10 @@ class Sink:
     def rows(self, table: str, columns: list[Sequence[Any]], count: int) -> None:
         """`columns`: one sequence per column of TABLE_COLUMNS[table], `count` long."""
 
+    def tuples(self, table: str, rows: list[tuple]) -> None:
+        """The same as `rows`, a tuple a row."""
+        self.rows(table, list(map(list, zip(*rows, strict=True))), len(rows))
+
     def flush(self) -> None:
         """The end of a file: hand on what is held back."""
 
@@ -225,6 +236,14 @@ class TupleSink(Sink):
             self.flush()
             self.table = table
         self.pending += zip(*columns, strict=True)
+        if len(self.pending) >= self.batch:
+            self.flush()
+
+    def tuples(self, table, rows):
+        if table != self.table:
+            self.flush()
+            self.table = table
+        self.pending += rows
         if len(self.pending) >= self.batch:
             self.flush()
 
@@ -348,6 +367,10 @@ class _Chunk:
         self._lines = lines  # None: consecutive lines from `first`
         self.first = first
         self.cols: dict[str, Sequence[str]] = {}
+        # with TAIL_KEYS: cols holds the key columns only, and each row's checked rest
+        # (a tuple in TABLE_COLUMNS order after the keys) is here
+        self.tails: list[tuple] | None = None
+        self.missed = 0  # of those, the rests not seen before
 
     def line(self, i: int) -> int:
         return self.first + i if self._lines is None else self._lines[i]
@@ -355,6 +378,19 @@ class _Chunk:
 
 def _line_breaks(row: list[str]) -> int:
     return sum(f.count("\n") + f.count("\r") - f.count("\r\n") for f in row)
+
+
+def _physical_lines(block: str) -> list[str] | None:
+    """A block's lines (LF or CRLF throughout; None for a mix, or a lone CR)."""
+    if "\r" in block:
+        if not block.count("\r\n") == block.count("\n") == block.count("\r"):
+            return None
+        lines = block.split("\r\n")
+    else:
+        lines = block.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return lines
 
 
 def _record(text: io.TextIOBase) -> str:
@@ -389,6 +425,7 @@ class SnapshotValidator:
         self.dates_or_empty: dict[str, str] = {"": ""}
         self.ints: dict[str, dict[str, int]] = defaultdict(dict)
         self.labels: dict[str, dict[str, str]] = defaultdict(dict)
+        self.tails: dict[str, dict[str, tuple]] = defaultdict(dict)  # file → rest → tail
         self.rrules: dict[tuple[str, str], str | None] = {}
         # keys other files refer to
         self.customers: dict[str, str] = {}  # customer_id → the same str (one object)
@@ -438,6 +475,10 @@ class SnapshotValidator:
             "invoice_lines.csv": self._lines,
             "payments.csv": self._payments,
         }
+        self.tail_checks = {
+            "invoices.csv": self._invoice_tails,
+            "invoice_lines.csv": self._line_tails,
+        }
         for spec in FILES:
             self.file = spec.name
             self._file(spec, handlers[spec.name])
@@ -447,6 +488,7 @@ class SnapshotValidator:
                 self._lines_cover_invoices()
             for name in FORGET_AFTER.get(spec.name, ()):
                 setattr(self, name, _emptied(getattr(self, name)))
+            self.tails.pop(spec.name, None)
         self._payments_once()
         return self.report
 
@@ -587,6 +629,9 @@ class SnapshotValidator:
         width = len(columns)
         wanted = [(c.name, columns.get(c.name)) for c in spec.columns]
         split = methodcaller("split", ",")
+        keys = TAIL_KEYS.get(spec.name, ())
+        lead = len(keys) if [columns.get(k) for k in keys] == list(range(len(keys))) else 0
+        tried = missed = 0  # rows and rests not seen before, to stop trying if it never pays
         while True:
             block = text.read(BLOCK_CHARS)
             if not block:
@@ -600,6 +645,17 @@ class SnapshotValidator:
                     if not more:
                         break
                     block += more
+            if lead:
+                if tried > 50_000 and missed * 2 > tried:
+                    lead = 0  # these rows do not repeat: read the plain way
+                else:
+                    chunk = self._tails(spec, block, line, lead, width, wanted)
+                    if chunk is not None:
+                        tried += chunk.n
+                        missed += chunk.missed
+                        line += chunk.n
+                        yield chunk
+                        continue
             newline = "\n"
             if not quoted and "\r" in block:
                 breaks = block.count("\n")
@@ -644,6 +700,61 @@ class SnapshotValidator:
             for name, index in wanted:
                 chunk.cols[name] = transposed[index] if index is not None else empty
             yield chunk
+
+    def _tails(self, spec: FileSpec, block: str, line: int, lead: int, width: int,
+               wanted: list[tuple[str, int | None]]) -> _Chunk | None:
+        """A block of a TAIL_KEYS file, each line cut into its `lead` keys and the rest:
+        a rest seen before (in a row without problems) is taken as it was checked then;
+        the others are read with the csv module and checked now, as a chunk of their own
+        rows (so that a problem names its line).  None when the block is not that simple
+        (a quoted key, a value over several lines, a row too short…): it is then read the
+        plain way, which reports what is wrong."""
+        physical = _physical_lines(block)
+        if not physical:
+            return None
+        try:
+            *keys, rests = zip(*map(methodcaller("split", ",", lead), physical), strict=True)
+        except ValueError:
+            return None
+        if len(keys) != lead or any('"' in "".join(column) for column in keys):
+            return None
+        # A line holds an even number of quotes (a known rest has; the others are
+        # counted): no value goes on over a line break, each line is a row.
+        known = self.tails[spec.name]
+        found = list(map(known.get, rests))
+        first = line + 1
+        missed = 0
+        if None in found:
+            misses = [i for i, tail in enumerate(found) if tail is None]
+            texts = list(map(physical.__getitem__, misses))
+            if any(text.count('"') % 2 for text in texts):
+                return None
+            try:
+                rows = list(csv.reader(texts, strict=True))
+            except csv.Error:
+                return None
+            if len(rows) != len(misses) or set(map(len, rows)) != {width}:
+                return None
+            new = _Chunk(rows, [first + i for i in misses], first)
+            transposed = list(zip(*rows, strict=True))
+            empty = ("",) * new.n
+            for name, index in wanted:
+                new.cols[name] = transposed[index] if index is not None else empty
+            report = self.report
+            before = report.error_count, report.warning_count
+            tails = list(zip(*self.tail_checks[spec.name](new), strict=True))
+            for i, tail in zip(misses, tails, strict=True):
+                found[i] = tail
+            if (report.error_count, report.warning_count) == before and len(known) < TAILS_KEPT:
+                known.update(zip(map(rests.__getitem__, misses), tails, strict=True))
+            missed = len(misses)
+        chunk = _Chunk([], None, first)
+        chunk.n = len(physical)
+        chunk.missed = missed
+        chunk.tails = found
+        for name, column in zip(TAIL_KEYS[spec.name], keys, strict=True):
+            chunk.cols[name] = column
+        return chunk
 
     def _parse(self, file: str, block: str, line: int
                ) -> tuple[list[list[str]], list[int] | None, int]:
@@ -911,6 +1022,11 @@ class SnapshotValidator:
         if self.emitting:
             self.sink.rows(table, _nulls(table, columns), count)
 
+    def emit_tails(self, table: str, keys: list[Sequence[str]], tails: list[tuple]) -> None:
+        """Rows of a TAIL_KEYS file read by keys and tails (tables without NULLs)."""
+        if self.emitting:
+            self.sink.tuples(table, list(map(tuple.__add__, zip(*keys, strict=True), tails)))
+
     # -- the files, in the order they are read
     def _customers(self, ch: _Chunk) -> None:
         ids = self.text(ch, "customer_id", spaced=False)
@@ -1022,6 +1138,24 @@ class SnapshotValidator:
         base = len(self.invoice_owner)  # the invoices' numbers: their rows, from 0
         self.unique(ch, "invoice_no", nos, self.invoices, range(base, base + ch.n))
         contracts = self.ref(ch, "contract_no", self.contracts, "contracts.csv")
+        if ch.tails is None:
+            tails = self._invoice_tails(ch)
+            nets = tails[5]
+        else:
+            nets = list(map(itemgetter(5), ch.tails))
+        # by number: whose it is (the contract's own str, from `ref`: a million invoices
+        # share a hundred thousand strings), its net, its line numbers, its own number
+        self.invoice_owner.extend(contracts)
+        self.invoice_left.extend(nets if None not in nets else [v or 0 for v in nets])
+        self.invoice_lines.extend(bytes(8 * ch.n))
+        self.invoice_keys.extend(nos)
+        if ch.tails is None:
+            self.emit("invoice", [nos, contracts, *tails], ch.n)
+        else:
+            self.emit_tails("invoice", [nos, contracts], ch.tails)
+
+    def _invoice_tails(self, ch: _Chunk) -> list[Sequence]:
+        """An invoice's columns after its number and contract, checked."""
         kinds = self.enum(ch, "kind", choices(INVOICE_KINDS))
         issued = self.date(ch, "issue_date")
         due = self.date(ch, "due_date")
@@ -1041,14 +1175,7 @@ class SnapshotValidator:
                     self.error(ch, i, "total", f"{_short(ch.cols['total'][i])} is not net + "
                                f"vat ({ch.cols['net'][i]} + {ch.cols['vat'][i]} = "
                                f"{_cents_text(net + vat)})")
-        # by number: whose it is (the contract's own str, from `ref`: a million invoices
-        # share a hundred thousand strings), its net, its line numbers, its own number
-        self.invoice_owner.extend(contracts)
-        self.invoice_left.extend(nets if amounts_ok else [v or 0 for v in nets])
-        self.invoice_lines.extend(bytes(8 * ch.n))
-        self.invoice_keys.extend(nos)
-        self.emit("invoice", [nos, contracts, kinds, issued, due, starts, ends, nets, vats,
-                              totals], ch.n)
+        return [kinds, issued, due, starts, ends, nets, vats, totals]
 
     def _lines(self, ch: _Chunk) -> None:
         invoices = ch.cols["invoice_no"]
@@ -1057,16 +1184,26 @@ class SnapshotValidator:
             self.ref(ch, "invoice_no", self.invoices, "invoices.csv")
         else:  # the invoice's own str, shared by its lines
             invoices = list(map(self.invoice_keys.__getitem__, numbers_of))
-        line_nos = self.integer(ch, "line_no", 1, 1_000_000)
-        descriptions = self.label(ch, "description")
-        quantities = self.decimal(ch, "quantity")
-        units = self.label(ch, "unit")
-        prices = self.money(ch, "unit_price")
-        rates = self.decimal(ch, "vat_rate", signed=False)
-        nets = self.money(ch, "net")
-        self._line_sums(ch, numbers_of, line_nos, nets)
-        self.emit("invoice_line", [invoices, line_nos, descriptions, quantities, units, prices,
-                                   rates, nets], ch.n)
+        if ch.tails is None:
+            tails = self._line_tails(ch)
+            self._line_sums(ch, numbers_of, tails[0], tails[6])
+            self.emit("invoice_line", [invoices, *tails], ch.n)
+        else:
+            self._line_sums(ch, numbers_of, list(map(itemgetter(0), ch.tails)),
+                            list(map(itemgetter(6), ch.tails)))
+            self.emit_tails("invoice_line", [invoices], ch.tails)
+
+    def _line_tails(self, ch: _Chunk) -> list[Sequence]:
+        """An invoice line's columns after its invoice's number, checked."""
+        return [
+            self.integer(ch, "line_no", 1, 1_000_000),
+            self.label(ch, "description"),
+            self.decimal(ch, "quantity"),
+            self.label(ch, "unit"),
+            self.money(ch, "unit_price"),
+            self.decimal(ch, "vat_rate", signed=False),
+            self.money(ch, "net"),
+        ]
 
     def _line_sums(self, ch: _Chunk, invoices: list[int | None], line_nos: list[int | None],
                    nets: list[int | None]) -> None:

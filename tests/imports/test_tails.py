@@ -1,0 +1,129 @@
+"""Invoices and invoice lines are read by their keys and a cached rest (`TAIL_KEYS`): the
+rows, the report and the lines it names must be exactly those of reading every row the
+plain way, whatever the files hold."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import SECRET
+from tests.imports.conftest import BASE, messages, write_snapshot
+from zaao_hx.imports import validate
+from zaao_hx.imports.validate import SnapshotValidator, TupleSink
+
+# Forty invoices of two shapes and their lines: after the first of each shape, every
+# invoice's and line's rest (what follows its keys) is one seen before.
+HEADS = {name: BASE[name].split("\n", 1)[0] for name in ("invoices.csv", "invoice_lines.csv")}
+INVOICES = [f"X{i},{'10-1' if i % 2 else '20-2'},statement,2026-10-02,2026-10-31,"
+            f"2026-09-01,2026-09-30,{'15.60,3.28,18.88' if i % 2 else '24.60,5.17,29.77'}"
+            for i in range(40)]
+LINES = []
+for _i in range(40):
+    LINES.append(f'X{_i},1,"Sadzīves atkritumu izvešana, 240 l",2,reizes,7.80,21,15.60')
+    if _i % 2 == 0:
+        LINES.append(f"X{_i},2,Konteinera noma,1,mēn.,9.00,21,9.00")
+BODIES = {
+    "invoices.csv": BASE["invoices.csv"].split("\n", 1)[1].splitlines() + INVOICES,
+    "invoice_lines.csv": BASE["invoice_lines.csv"].split("\n", 1)[1].splitlines() + LINES,
+}
+ENDINGS = {"lf": "\n", "crlf": "\r\n"}
+
+
+def _files(bodies: dict[str, list[str]], ending: str) -> dict[str, bytes]:
+    return {name: (ending.join([HEADS[name], *rows]) + ending).encode()
+            for name, rows in bodies.items()}
+
+
+def _read(folder: Path, tails: bool, monkeypatch) -> tuple[list[str], int, int, list]:
+    """What the validator reports and hands on, with the tail cache or without it."""
+    rows: list = []
+    with monkeypatch.context() as patch:
+        patch.setattr(validate, "BLOCK_CHARS", 400)  # many blocks: rests cached across them
+        if not tails:
+            patch.setattr(validate, "TAIL_KEYS", {})
+        report = SnapshotValidator(folder, SECRET, TupleSink(
+            lambda table, batch: rows.extend((table, row) for row in batch), batch=7)).run()
+    return messages(report), report.error_count, report.warning_count, rows
+
+
+def _same_both_ways(files: dict[str, bytes], monkeypatch) -> tuple:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = write_snapshot(Path(tmp) / "s", files)
+        cached = _read(folder, True, monkeypatch)
+        plain = _read(folder, False, monkeypatch)
+    assert cached == plain
+    return cached
+
+
+@pytest.mark.parametrize("ending", list(ENDINGS))
+def test_repeated_rests_are_taken_from_the_cache_with_the_same_rows(ending, monkeypatch):
+    taken = []
+    original = SnapshotValidator._tails
+
+    def counting(self, *args):
+        chunk = original(self, *args)
+        if chunk is not None:
+            taken.append(chunk.n - chunk.missed)
+        return chunk
+
+    monkeypatch.setattr(SnapshotValidator, "_tails", counting)
+    problems, errors, warnings, rows = _same_both_ways(_files(BODIES, ENDINGS[ending]),
+                                                       monkeypatch)
+    assert (errors, warnings) == (0, 0), problems
+    assert sum(taken) >= 90  # all but a few rests of the 124 rows came from the cache
+    assert sum(table == "invoice_line" for table, _ in rows) == len(BODIES["invoice_lines.csv"])
+    assert ("invoice", ("X3", "10-1", "statement", "2026-10-02", "2026-10-31", "2026-09-01",
+                        "2026-09-30", 1560, 328, 1888)) in rows
+
+
+def test_a_bad_key_in_a_cached_row_is_reported_on_its_line(monkeypatch):
+    bodies = {**BODIES, "invoices.csv": list(BODIES["invoices.csv"])}
+    row = bodies["invoices.csv"].index(INVOICES[31])
+    bodies["invoices.csv"][row] = INVOICES[31].replace("10-1", "99-9")
+    problems, errors, _, rows = _same_both_ways(_files(BODIES | bodies, "\r\n"), monkeypatch)
+    assert errors == 1 and not [table for table, _ in rows if table == "invoice_line"]
+    assert f"invoices.csv, line {row + 2}," in problems[0] and "99-9" in problems[0], problems
+
+
+def test_a_bad_value_in_a_rest_seen_once_is_reported_where_it_recurs(monkeypatch):
+    bodies = {**BODIES, "invoice_lines.csv": list(BODIES["invoice_lines.csv"])}
+    lines = bodies["invoice_lines.csv"]
+    bad = [i for i, text in enumerate(lines) if text.startswith(("X30,1,", "X34,1,"))]
+    for i in bad:
+        lines[i] = lines[i].replace(",2,reizes,", ",2x,reizes,")
+    problems, errors, _, _ = _same_both_ways(_files(bodies, "\n"), monkeypatch)
+    assert errors >= 2
+    for i in bad:
+        assert any(f"invoice_lines.csv, line {i + 2}," in p and "quantity" in p for p in problems)
+
+
+# what CSV files are made of, and what breaks them
+ALPHABET = st.sampled_from(list(',"\r\n\t ;-.0123456789XMāž'))
+FIELD = st.one_of(st.text(ALPHABET, max_size=12),
+                  st.sampled_from(["", "X5", "10-1", "99-9", '"X7"', '"a,b"', "2026-02-30",
+                                   "-0.10", "15.601", "1e3", " 21", "reizes"]))
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(name=st.sampled_from(sorted(BODIES)), row=st.integers(min_value=0, max_value=200),
+       field=st.integers(min_value=0, max_value=9), value=FIELD,
+       ending=st.sampled_from(["\n", "\r\n", "mixed"]))
+def test_any_change_reads_the_same_with_and_without_the_cache(monkeypatch, name, row, field,
+                                                              value, ending):
+    rows = list(BODIES[name])
+    row %= len(rows)
+    fields = rows[row].split(",")
+    fields[min(field, len(fields) - 1)] = value
+    rows[row] = ",".join(fields)
+    files = _files({**BODIES, name: rows}, "\n" if ending == "mixed" else ending)
+    if ending == "mixed":  # CRLF from the changed row on
+        text = files[name].decode()
+        cut = text.index(rows[row]) if rows[row] else len(text) // 2
+        files[name] = (text[:cut] + text[cut:].replace("\n", "\r\n")).encode()
+    _same_both_ways(files, monkeypatch)
