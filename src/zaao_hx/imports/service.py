@@ -24,7 +24,7 @@ from pathlib import Path
 from zaao_hx.imports.report import Report
 from zaao_hx.imports.store import Store, store_for
 from zaao_hx.imports.validate import content_hash, hash_files
-from zaao_hx.imports.worker import Checked, Worker, WorkerFailed
+from zaao_hx.imports.worker import Checked, Keyed, Worker, WorkerFailed
 
 HISTORY_REPORT_LIMIT = 60_000  # characters of report kept in the history row
 
@@ -163,7 +163,17 @@ async def _load(
     latest: dict | None,
 ) -> ImportResult:
     started = time.perf_counter()
-    worker = Worker(directory, secret_key)
+    # PostgreSQL's rows of invoices and lines come keyed: the importer makes each rest's
+    # COPY text once (SQLite binds values, so it takes whole rows)
+    worker = Worker(directory, secret_key, keyed_tails=store.target == "postgres")
+
+    def payload(message: tuple) -> tuple | None:
+        if message[0] == "rows":
+            return message[1], message[2]
+        if message[0] == "keyed":
+            return message[1], Keyed(message[2], message[3])
+        progress.update(*message[1:])
+        return None
 
     async def rows() -> AsyncIterator[tuple]:
         # PostgreSQL: read ahead in a thread while the server builds a table's indexes.
@@ -171,16 +181,12 @@ async def _load(
         # GIL, which the sqlite3 module takes back for every row).
         if store.target == "postgres":
             async for message in worker.prefetch():
-                if message[0] == "rows":
-                    yield message[1], message[2]
-                else:
-                    progress.update(*message[1:])
+                if (rows_ := payload(message)) is not None:
+                    yield rows_
         else:
             for message in worker.messages():
-                if message[0] == "rows":
-                    yield message[1], message[2]
-                else:
-                    progress.update(*message[1:])
+                if (rows_ := payload(message)) is not None:
+                    yield rows_
 
     def stage(name: str) -> None:
         now = time.perf_counter()

@@ -32,7 +32,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from zaao_hx.imports.validate import SERIAL_TABLES, TABLE_COLUMNS, copy_text
+from zaao_hx.imports.validate import (
+    SERIAL_TABLES,
+    TABLE_COLUMNS,
+    copy_text,
+    copy_text_keyed,
+    tail_copy_text,
+)
+from zaao_hx.imports.worker import Keyed
 
 READ_MODEL_TABLES = list(TABLE_COLUMNS)  # in the order the files are read
 SNAPSHOT_COLUMNS = (
@@ -311,12 +318,20 @@ class PostgresStore(Store):
         serial = table in SERIAL_TABLES  # ids: the rows' places, from 1
         next_id = 1
 
+        texts: dict[int, str] = {}  # keyed rows: their rests' COPY text, by number
+
         async def chunks():
             nonlocal next_id
             rows_ = first
             while True:
-                yield copy_text(table, rows_, next_id if serial else None)
-                next_id += len(rows_)
+                if isinstance(rows_, Keyed):
+                    texts.update((tid, tail_copy_text(tail)) for tid, tail in rows_.new)
+                    *keys, tids = rows_.keys
+                    yield copy_text_keyed(table, keys, tids, texts, next_id if serial else None)
+                    next_id += len(tids)
+                else:
+                    yield copy_text(table, rows_, next_id if serial else None)
+                    next_id += len(rows_)
                 try:
                     other, rows_ = await next_message()
                 except StopAsyncIteration:

@@ -207,12 +207,21 @@ def _short(value: str, limit: int = 40) -> str:
 class Sink:
     """Receives the read model's rows, a chunk at a time, in the order of FILES."""
 
+    # True: rows of TAIL_KEYS files come to `keyed` as their keys and the number of
+    # their rest (each rest's values handed on once), not whole
+    keyed_tails = False
+
     def rows(self, table: str, columns: list[Sequence[Any]], count: int) -> None:
         """`columns`: one sequence per column of TABLE_COLUMNS[table], `count` long."""
 
     def tuples(self, table: str, rows: list[tuple]) -> None:
         """The same as `rows`, a tuple a row."""
         self.rows(table, list(map(list, zip(*rows, strict=True))), len(rows))
+
+    def keyed(self, table: str, keys: list[Sequence[str]], tids: list[int],
+              new: list[tuple[int, tuple]]) -> None:
+        """Rows of `table` as the columns of their keys and their rests' numbers; `new`:
+        the rests numbered for the first time here, (number, values after the keys)."""
 
     def flush(self) -> None:
         """The end of a file: hand on what is held back."""
@@ -225,14 +234,21 @@ class TupleSink(Sink):
     """Rows as tuples of str / int / None (None: NULL), in TABLE_COLUMNS order, handed on
     `batch` at a time (fewer, bigger hand-overs than the chunks they are checked in)."""
 
-    def __init__(self, emit: Callable[[str, list[tuple]], None], batch: int = 2000) -> None:
+    def __init__(self, emit: Callable[[str, list[tuple]], None], batch: int = 2000,
+                 emit_keyed: Callable[[str, list, list], None] | None = None) -> None:
         self.emit = emit
         self.batch = batch
         self.table = ""
         self.pending: list[tuple] = []
+        # with `emit_keyed` (keyed_tails): the key columns and rest numbers held back,
+        # then the rests numbered in them
+        self.emit_keyed = emit_keyed
+        self.keyed_tails = emit_keyed is not None
+        self.pending_keys: list[list] = []
+        self.pending_new: list[tuple[int, tuple]] = []
 
     def rows(self, table, columns, count):
-        if table != self.table:
+        if table != self.table or self.pending_keys:
             self.flush()
             self.table = table
         self.pending += zip(*columns, strict=True)
@@ -240,17 +256,34 @@ class TupleSink(Sink):
             self.flush()
 
     def tuples(self, table, rows):
-        if table != self.table:
+        if table != self.table or self.pending_keys:
             self.flush()
             self.table = table
         self.pending += rows
         if len(self.pending) >= self.batch:
             self.flush()
 
+    def keyed(self, table, keys, tids, new):
+        if table != self.table or self.pending:
+            self.flush()
+            self.table = table
+        if not self.pending_keys:
+            self.pending_keys = [[] for _ in range(len(keys) + 1)]
+        for held, column in zip(self.pending_keys, [*keys, tids], strict=True):
+            held += column
+        self.pending_new += new
+        if len(self.pending_keys[0]) >= self.batch:
+            self.flush()
+
     def flush(self) -> None:
         if self.pending:
             self.emit(self.table, self.pending)
             self.pending = []
+        if self.pending_keys:
+            assert self.emit_keyed is not None
+            self.emit_keyed(self.table, self.pending_new, self.pending_keys)
+            self.pending_keys = []
+            self.pending_new = []
 
 
 _NULL_OF_EMPTY = {"": None}.get
@@ -300,6 +333,31 @@ def copy_text(table: str, rows: list[tuple], first_id: int | None = None) -> byt
             ):
                 return text.encode()
     return _copy_text_by_column(table, rows, first_id)
+
+
+def copy_text_keyed(table: str, keys: list[Sequence[str]], tids: list[int],
+                    texts: dict[int, str], first_id: int | None = None) -> bytes:
+    """Rows handed on keyed (`Sink.keyed`) as COPY text: their keys, then their rest's
+    text from `texts` (made by `tail_copy_text`)."""
+    columns: list[Any] = [
+        [v.translate(_COPY_ESCAPES) for v in column] if _needs_escape(column) else column
+        for column in keys
+    ]
+    columns.append(map(texts.__getitem__, tids))
+    fields = ["%s"] * len(columns)
+    if first_id is not None:
+        columns.insert(0, range(first_id, first_id + len(tids)))
+        fields.insert(0, "%d")
+    template = "\t".join(fields) + "\n"
+    return "".join(map(template.__mod__, zip(*columns, strict=True))).encode()
+
+
+def tail_copy_text(tail: tuple) -> str:
+    """The COPY text of a row's values after its keys (as `Sink.keyed` numbers them)."""
+    return "\t".join(
+        "\\N" if v is None else v.translate(_COPY_ESCAPES) if isinstance(v, str) else str(v)
+        for v in tail
+    )
 
 
 def _copy_text_by_column(table: str, rows: list[tuple], first_id: int | None) -> bytes:
@@ -371,6 +429,9 @@ class _Chunk:
         # (a tuple in TABLE_COLUMNS order after the keys) is here
         self.tails: list[tuple] | None = None
         self.missed = 0  # of those, the rests not seen before
+        # with sink.keyed_tails: each row's rest's number, and the rests numbered here
+        self.tids: list[int] | None = None
+        self.new: list[tuple[int, tuple]] = []
 
     def line(self, i: int) -> int:
         return self.first + i if self._lines is None else self._lines[i]
@@ -426,6 +487,8 @@ class SnapshotValidator:
         self.ints: dict[str, dict[str, int]] = defaultdict(dict)
         self.labels: dict[str, dict[str, str]] = defaultdict(dict)
         self.tails: dict[str, dict[str, tuple]] = defaultdict(dict)  # file → rest → tail
+        self.tail_ids: dict[str, dict[str, int]] = defaultdict(dict)  # file → rest → number
+        self.next_tid = 0  # the next rest's number (sink.keyed_tails)
         self.rrules: dict[tuple[str, str], str | None] = {}
         # keys other files refer to
         self.customers: dict[str, str] = {}  # customer_id → the same str (one object)
@@ -489,6 +552,7 @@ class SnapshotValidator:
             for name in FORGET_AFTER.get(spec.name, ()):
                 setattr(self, name, _emptied(getattr(self, name)))
             self.tails.pop(spec.name, None)
+            self.tail_ids.pop(spec.name, None)
         self._payments_once()
         return self.report
 
@@ -722,6 +786,10 @@ class SnapshotValidator:
         # counted): no value goes on over a line break, each line is a row.
         known = self.tails[spec.name]
         found = list(map(known.get, rests))
+        keyed = self.sink.keyed_tails
+        ids = self.tail_ids[spec.name]
+        tids = list(map(ids.get, rests)) if keyed else None
+        numbered: list[tuple[int, tuple]] = []
         first = line + 1
         missed = 0
         if None in found:
@@ -745,13 +813,24 @@ class SnapshotValidator:
             tails = list(zip(*self.tail_checks[spec.name](new), strict=True))
             for i, tail in zip(misses, tails, strict=True):
                 found[i] = tail
-            if (report.error_count, report.warning_count) == before and len(known) < TAILS_KEPT:
+            cache = (report.error_count, report.warning_count) == before \
+                and len(known) < TAILS_KEPT
+            if cache:
                 known.update(zip(map(rests.__getitem__, misses), tails, strict=True))
+            if tids is not None:  # numbered; a rest not cached is numbered for this row
+                for i, tail in zip(misses, tails, strict=True):
+                    tids[i] = self.next_tid
+                    numbered.append((self.next_tid, tail))
+                    if cache:
+                        ids[rests[i]] = self.next_tid
+                    self.next_tid += 1
             missed = len(misses)
         chunk = _Chunk([], None, first)
         chunk.n = len(physical)
         chunk.missed = missed
         chunk.tails = found
+        chunk.tids = tids
+        chunk.new = numbered
         for name, column in zip(TAIL_KEYS[spec.name], keys, strict=True):
             chunk.cols[name] = column
         return chunk
@@ -1022,10 +1101,15 @@ class SnapshotValidator:
         if self.emitting:
             self.sink.rows(table, _nulls(table, columns), count)
 
-    def emit_tails(self, table: str, keys: list[Sequence[str]], tails: list[tuple]) -> None:
+    def emit_tails(self, table: str, keys: list[Sequence[str]], ch: _Chunk) -> None:
         """Rows of a TAIL_KEYS file read by keys and tails (tables without NULLs)."""
-        if self.emitting:
-            self.sink.tuples(table, list(map(tuple.__add__, zip(*keys, strict=True), tails)))
+        if not self.emitting:
+            return
+        if ch.tids is not None:
+            self.sink.keyed(table, keys, ch.tids, ch.new)
+        else:
+            self.sink.tuples(table, list(map(tuple.__add__, zip(*keys, strict=True),
+                                             ch.tails)))
 
     # -- the files, in the order they are read
     def _customers(self, ch: _Chunk) -> None:
@@ -1152,7 +1236,7 @@ class SnapshotValidator:
         if ch.tails is None:
             self.emit("invoice", [nos, contracts, *tails], ch.n)
         else:
-            self.emit_tails("invoice", [nos, contracts], ch.tails)
+            self.emit_tails("invoice", [nos, contracts], ch)
 
     def _invoice_tails(self, ch: _Chunk) -> list[Sequence]:
         """An invoice's columns after its number and contract, checked."""
@@ -1191,7 +1275,7 @@ class SnapshotValidator:
         else:
             self._line_sums(ch, numbers_of, list(map(itemgetter(0), ch.tails)),
                             list(map(itemgetter(6), ch.tails)))
-            self.emit_tails("invoice_line", [invoices], ch.tails)
+            self.emit_tails("invoice_line", [invoices], ch)
 
     def _line_tails(self, ch: _Chunk) -> list[Sequence]:
         """An invoice line's columns after its invoice's number, checked."""

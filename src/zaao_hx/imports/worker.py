@@ -10,6 +10,9 @@ Frames on the child's stdout: 4-byte little-endian length, then a `marshal`led t
 (marshal, not pickle: several times faster for tuples of str/int/None, and the child is
 our own code):
     ("rows", table, rows)         rows: a list of tuples of str / int / None
+    ("keyed", table, new, keys)   when asked for (PostgreSQL): rows of invoices and invoice
+                                  lines as their key columns and, last, each row's rest's
+                                  number; new: [(number, rest's values)] first seen here
     ("progress", done, total, file)
     ("done", report, manifest, content_hash)
     ("crash", traceback text)
@@ -63,7 +66,10 @@ def _child(directory: str) -> int:
     def rows(table: str, payload: Any) -> None:
         send(("rows", table, payload))
 
-    sink = TupleSink(rows)
+    def keyed(table: str, new: list, keys: list) -> None:
+        send(("keyed", table, new, keys))
+
+    sink = TupleSink(rows, emit_keyed=keyed if options.get("keyed_tails") else None)
     last = [-1]
 
     def progress(done: int, total: int, file: str) -> None:
@@ -100,6 +106,17 @@ class WorkerFailed(RuntimeError):
     """The checking process crashed or vanished."""
 
 
+class Keyed:
+    """The rows of a ("keyed", …) message: `keys`, the key columns and then each row's
+    rest's number; `new`, (number, the rest's values) for the rests first seen in them."""
+
+    __slots__ = ("keys", "new")
+
+    def __init__(self, new: list[tuple[int, tuple]], keys: list[list]) -> None:
+        self.new = new
+        self.keys = keys
+
+
 class Checked:
     """What the child found: the report, the manifest's values and the content hash."""
 
@@ -123,7 +140,7 @@ class Worker:
     code, read ahead by a thread so that the child never waits while the database does
     something else (PostgreSQL building a table's indexes)."""
 
-    def __init__(self, directory: Path, secret_key: str) -> None:
+    def __init__(self, directory: Path, secret_key: str, keyed_tails: bool = False) -> None:
         self.proc = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
             [sys.executable, "-m", "zaao_hx.imports.worker", str(directory)],
             stdin=subprocess.PIPE,
@@ -132,7 +149,8 @@ class Worker:
         with contextlib.suppress(OSError):
             fcntl.fcntl(self.proc.stdout.fileno(), F_SETPIPE_SZ, 1 << 20)
         assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps({"secret_key": secret_key}).encode() + b"\n")
+        self.proc.stdin.write(json.dumps(
+            {"secret_key": secret_key, "keyed_tails": keyed_tails}).encode() + b"\n")
         self.proc.stdin.close()
         self.result: Checked | None = None
         self.stopped = False
