@@ -161,3 +161,23 @@ def test_keyed_rows_make_the_same_copy_text_as_whole_rows():
     for first_id in (None, 41):
         assert copy_text_keyed("invoice_line", keys, tids, texts, first_id) == \
             _copy_text_by_column("invoice_line", whole, first_id)
+
+
+def test_rests_past_the_cache_s_size_are_sent_for_their_row_only(monkeypatch):
+    numbers: list[int] = []
+    original = TupleSink.keyed
+
+    def recording(self, table, keys, tids, new):
+        numbers.extend(tids)
+        original(self, table, keys, tids, new)
+
+    monkeypatch.setattr(TupleSink, "keyed", recording)
+    monkeypatch.setattr(validate, "TAILS_KEPT", 2)
+    lines = [line.replace("1,\"Sadzīves atkritumu izvešana", f"1,\"Izvešana {i}")
+             for i, line in enumerate(BODIES["invoice_lines.csv"])]  # each rest its own
+    problems, errors, *_ = _same_both_ways(_files({**BODIES, "invoice_lines.csv": lines}, "\n"),
+                                           monkeypatch)
+    assert errors == 0, problems
+    once = [n for n in numbers if n < 0]
+    assert once and len(set(once)) == len(once)  # each for one row
+    assert len({n for n in numbers if n >= 0}) < len(once)  # few cached, the rest once

@@ -489,6 +489,7 @@ class SnapshotValidator:
         self.tails: dict[str, dict[str, tuple]] = defaultdict(dict)  # file → rest → tail
         self.tail_ids: dict[str, dict[str, int]] = defaultdict(dict)  # file → rest → number
         self.next_tid = 0  # the next rest's number (sink.keyed_tails)
+        self.last_once = 0  # the last number of a rest not cached: negative, for one row
         self.rrules: dict[tuple[str, str], str | None] = {}
         # keys other files refer to
         self.customers: dict[str, str] = {}  # customer_id → the same str (one object)
@@ -817,13 +818,15 @@ class SnapshotValidator:
                 and len(known) < TAILS_KEPT
             if cache:
                 known.update(zip(map(rests.__getitem__, misses), tails, strict=True))
-            if tids is not None:  # numbered; a rest not cached is numbered for this row
+            if tids is not None:  # numbered; a rest not cached, negative: for this row
                 for i, tail in zip(misses, tails, strict=True):
-                    tids[i] = self.next_tid
-                    numbered.append((self.next_tid, tail))
                     if cache:
-                        ids[rests[i]] = self.next_tid
-                    self.next_tid += 1
+                        tid = ids[rests[i]] = self.next_tid
+                        self.next_tid += 1
+                    else:
+                        tid = self.last_once = self.last_once - 1
+                    tids[i] = tid
+                    numbered.append((tid, tail))
             missed = len(misses)
         chunk = _Chunk([], None, first)
         chunk.n = len(physical)

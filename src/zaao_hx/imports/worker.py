@@ -13,6 +13,7 @@ our own code):
     ("keyed", table, new, keys)   when asked for (PostgreSQL): rows of invoices and invoice
                                   lines as their key columns and, last, each row's rest's
                                   number; new: [(number, rest's values)] first seen here
+                                  (a negative number: a rest used by one row only)
     ("progress", done, total, file)
     ("done", report, manifest, content_hash)
     ("crash", traceback text)
