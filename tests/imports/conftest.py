@@ -15,6 +15,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
@@ -107,14 +108,13 @@ def replace_in(name: str, old: str, new: str) -> dict[str, str]:
 # -- the database ------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def import_db(tmp_path_factory) -> str:
-    """A migrated database for these tests alone."""
+def _migrated_database(kind: str, tmp_path_factory) -> Iterator[str]:
+    """A new migrated database of `kind` ("sqlite" or "postgres"), dropped afterwards."""
     from piccolo.apps.migrations.tables import Migration
 
     from zaao_hx.db import ALL_TABLES, bind, engine_from_url, migrate
 
-    if TEST_DATABASE == "postgres":
+    if kind == "postgres":
         name = f"zaao_imports_{os.getpid()}_{secrets.token_hex(3)}"
         asyncio.run(postgres_admin(f'CREATE DATABASE "{name}"'))
         url = f"{POSTGRES_URL.rsplit('/', 1)[0]}/{name}"
@@ -131,8 +131,21 @@ def import_db(tmp_path_factory) -> str:
             for table in [*ALL_TABLES, Migration]:
                 table._meta._db = None
     yield url
-    if TEST_DATABASE == "postgres":
+    if kind == "postgres":
         asyncio.run(postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def import_db(tmp_path_factory) -> Iterator[str]:
+    """A migrated database for these tests alone, of the suite's kind."""
+    yield from _migrated_database(TEST_DATABASE, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def postgres_import_db(tmp_path_factory) -> Iterator[str]:
+    """A migrated PostgreSQL database for these tests alone, whatever the suite's kind
+    (for what only the PostgreSQL import does)."""
+    yield from _migrated_database("postgres", tmp_path_factory)
 
 
 def query(url: str, sql: str, *args) -> list[tuple]:

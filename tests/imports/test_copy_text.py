@@ -85,3 +85,11 @@ def test_plain_rows_and_rows_that_need_escapes_give_the_same_kind_of_text():
     assert copy_text("invoice_line", tricky, 7) == (
         b"7\tA-1\t1\ta\\tb\\\\c\\nd None\t2\treizes\t150\t21\t300\n"
     )
+
+
+def test_a_null_and_the_word_none_are_told_apart():
+    null = ("P-1", "10-1", None, "2026-11-01", 500, "SEB", None)
+    word = ("P-2", "10-1", None, "2026-11-02", 500, "SEB", "None")
+    assert copy_text("payment", [null]) == b"P-1\t10-1\t\\N\t2026-11-01\t500\tSEB\t\\N\n"
+    assert read_copy_text(copy_text("payment", [null, word])) == expected([null, word], None)
+    assert copy_text("payment", [word]).endswith(b"\tSEB\tNone\n")

@@ -5,6 +5,7 @@ whatever the files hold."""
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from tests.conftest import SECRET
 from tests.imports.conftest import BASE, messages, write_snapshot
 from zaao_hx.imports import validate
+from zaao_hx.imports.store import store_for
 from zaao_hx.imports.validate import (
     SnapshotValidator,
     TupleSink,
@@ -22,6 +24,7 @@ from zaao_hx.imports.validate import (
     copy_text_keyed,
     tail_copy_text,
 )
+from zaao_hx.imports.worker import Keyed
 
 # Forty invoices of two shapes and their lines: after the first of each shape, every
 # invoice's and line's rest (what follows its keys) is one seen before.
@@ -181,3 +184,34 @@ def test_rests_past_the_cache_s_size_are_sent_for_their_row_only(monkeypatch):
     once = [n for n in numbers if n < 0]
     assert once and len(set(once)) == len(once)  # each for one row
     assert len({n for n in numbers if n >= 0}) < len(once)  # few cached, the rest once
+
+
+def test_postgres_copies_keyed_rows_with_rests_for_one_row(postgres_import_db):
+    """The importer's side of keyed rows, into a real PostgreSQL table: cached rests by
+    number across frames, one-row rests (negative) used and let go, escapes, ids."""
+    rent = (2, "Konteinera noma", "1", "mēn.", 920, "21", 920)
+    odd = (1, "Tab\there\\", "1", "x", 5, "21", 5)
+
+    async def frames():
+        yield "invoice_line", Keyed([(0, rent), (-1, odd)], [["X1", "X2", "X3"], [0, -1, 0]])
+        yield "invoice_line", Keyed([(-2, odd)], [["X4", "X5"], [-2, 0]])
+
+    async def run() -> list:
+        store = store_for(postgres_import_db)
+        await store.open()
+        try:
+            await store.begin()
+            await store.load(frames())
+            rows = await store.conn.fetch(
+                "SELECT id, invoice_no, line_no, description, unit_price_cents "
+                "FROM invoice_line__import ORDER BY id")
+            await store.rollback()
+            return [tuple(row) for row in rows]
+        finally:
+            await store.close()
+
+    assert asyncio.run(run()) == [
+        (1, "X1", 2, "Konteinera noma", 920), (2, "X2", 1, "Tab\there\\", 5),
+        (3, "X3", 2, "Konteinera noma", 920), (4, "X4", 1, "Tab\there\\", 5),
+        (5, "X5", 2, "Konteinera noma", 920),
+    ]
