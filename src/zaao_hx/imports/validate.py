@@ -436,6 +436,15 @@ class _Chunk:
     def line(self, i: int) -> int:
         return self.first + i if self._lines is None else self._lines[i]
 
+    def take(self, wanted: list[tuple[str, int | None]]) -> _Chunk:
+        """Its rows' columns by name ((name, index in a row); None: not in the file, all
+        empty)."""
+        transposed = list(zip(*self.rows, strict=True))
+        empty = ("",) * self.n
+        for name, index in wanted:
+            self.cols[name] = transposed[index] if index is not None else empty
+        return self
+
 
 def _line_breaks(row: list[str]) -> int:
     return sum(f.count("\n") + f.count("\r") - f.count("\r\n") for f in row)
@@ -759,12 +768,7 @@ class SnapshotValidator:
                 starts = [starts[i] for i in keep]
                 if not rows:
                     continue
-            chunk = _Chunk(rows, starts, first)
-            transposed = list(zip(*rows, strict=True))
-            empty = ("",) * chunk.n
-            for name, index in wanted:
-                chunk.cols[name] = transposed[index] if index is not None else empty
-            yield chunk
+            yield _Chunk(rows, starts, first).take(wanted)
 
     def _tails(self, spec: FileSpec, block: str, line: int, lead: int, width: int,
                wanted: list[tuple[str, int | None]]) -> _Chunk | None:
@@ -804,11 +808,7 @@ class SnapshotValidator:
                 return None
             if len(rows) != len(misses) or set(map(len, rows)) != {width}:
                 return None
-            new = _Chunk(rows, [first + i for i in misses], first)
-            transposed = list(zip(*rows, strict=True))
-            empty = ("",) * new.n
-            for name, index in wanted:
-                new.cols[name] = transposed[index] if index is not None else empty
+            new = _Chunk(rows, [first + i for i in misses], first).take(wanted)
             report = self.report
             before = report.error_count, report.warning_count
             tails = list(zip(*self.tail_checks[spec.name](new), strict=True))
