@@ -730,18 +730,10 @@ class SnapshotValidator:
                         line += chunk.n
                         yield chunk
                         continue
-            newline = "\n"
-            if not quoted and "\r" in block:
-                breaks = block.count("\n")
-                if block.count("\r\n") == breaks == block.count("\r"):
-                    newline = "\r\n"
-                else:
-                    quoted = True  # a lone CR or LF among CRLFs: the csv module knows
             starts: list[int] | None = None
-            if not quoted:
-                physical = block.split(newline)
-                if physical[-1] == "":
-                    physical.pop()
+            # a lone CR, or LF among CRLFs: the csv module knows what they are
+            physical = None if quoted else _physical_lines(block)
+            if physical is not None:
                 rows = list(map(split, physical))
                 lines = len(physical)
             else:
