@@ -30,7 +30,7 @@ import operator
 import re
 from array import array
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import repeat
 from operator import itemgetter, methodcaller
 from pathlib import Path
@@ -214,9 +214,8 @@ class Sink:
     def rows(self, table: str, columns: list[Sequence[Any]], count: int) -> None:
         """`columns`: one sequence per column of TABLE_COLUMNS[table], `count` long."""
 
-    def tuples(self, table: str, rows: list[tuple]) -> None:
+    def tuples(self, table: str, rows: Iterable[tuple]) -> None:
         """The same as `rows`, a tuple a row."""
-        self.rows(table, list(map(list, zip(*rows, strict=True))), len(rows))
 
     def keyed(self, table: str, keys: list[Sequence[str]], tids: list[int],
               new: list[tuple[int, tuple]]) -> None:
@@ -248,12 +247,7 @@ class TupleSink(Sink):
         self.pending_new: list[tuple[int, tuple]] = []
 
     def rows(self, table, columns, count):
-        if table != self.table or self.pending_keys:
-            self.flush()
-            self.table = table
-        self.pending += zip(*columns, strict=True)
-        if len(self.pending) >= self.batch:
-            self.flush()
+        self.tuples(table, zip(*columns, strict=True))
 
     def tuples(self, table, rows):
         if table != self.table or self.pending_keys:
