@@ -162,7 +162,7 @@ def test_keyed_rows_make_the_same_copy_text_as_whole_rows():
     texts = {tid: tail_copy_text(rest) for tid, rest in rests.items()}
     whole = [(key, *rests[tid]) for key, tid in zip(keys[0], tids, strict=True)]
     for first_id in (None, 41):
-        assert copy_text_keyed("invoice_line", keys, tids, texts, first_id) == \
+        assert copy_text_keyed(keys, tids, texts, first_id) == \
             _copy_text_by_column("invoice_line", whole, first_id)
 
 

@@ -327,7 +327,7 @@ class PostgresStore(Store):
                 if isinstance(rows_, Keyed):
                     texts.update((tid, tail_copy_text(tail)) for tid, tail in rows_.new)
                     *keys, tids = rows_.keys
-                    data = copy_text_keyed(table, keys, tids, texts, next_id if serial else None)
+                    data = copy_text_keyed(keys, tids, texts, next_id if serial else None)
                     for tid, _ in rows_.new:
                         if tid < 0:  # a rest for one row (not cached by the checking side)
                             del texts[tid]

@@ -329,8 +329,8 @@ def copy_text(table: str, rows: list[tuple], first_id: int | None = None) -> byt
     return _copy_text_by_column(table, rows, first_id)
 
 
-def copy_text_keyed(table: str, keys: list[Sequence[str]], tids: list[int],
-                    texts: dict[int, str], first_id: int | None = None) -> bytes:
+def copy_text_keyed(keys: list[Sequence[str]], tids: list[int], texts: dict[int, str],
+                    first_id: int | None = None) -> bytes:
     """Rows handed on keyed (`Sink.keyed`) as COPY text: their keys, then their rest's
     text from `texts` (made by `tail_copy_text`)."""
     columns: list[Any] = [
