@@ -423,6 +423,8 @@ class _Chunk:
         # (a tuple in TABLE_COLUMNS order after the keys) is here
         self.tails: list[tuple] | None = None
         self.missed = 0  # of those, the rests not seen before
+        # read the plain way: the rest's columns, checked (see `rest_columns`)
+        self.rest: list[Sequence] = []
         # with sink.keyed_tails: each row's rest's number, and the rests numbered here
         self.tids: list[int] | None = None
         self.new: list[tuple[int, tuple]] = []
@@ -1090,11 +1092,26 @@ class SnapshotValidator:
         if self.emitting:
             self.sink.rows(table, _nulls(table, columns), count)
 
-    def emit_tails(self, table: str, keys: list[Sequence[str]], ch: _Chunk) -> None:
-        """Rows of a TAIL_KEYS file read by keys and tails (tables without NULLs)."""
-        if not self.emitting:
+    def rest_columns(self, ch: _Chunk, table: str, check: Callable[[_Chunk], list[Sequence]],
+                     *names: str) -> list[Sequence]:
+        """Columns `names` of the rest of a TAIL_KEYS file's rows (after their keys): from
+        the rests the chunk was read with, or, for a chunk read the plain way, from
+        `check`ing them now (kept for `emit_rest`)."""
+        columns = TABLE_COLUMNS[table]
+        if ch.tails is None:
+            ch.rest = check(ch)
+            keys = len(columns) - len(ch.rest)
+            return [ch.rest[columns.index(name) - keys] for name in names]
+        keys = len(columns) - len(ch.tails[0])
+        return [list(map(itemgetter(columns.index(name) - keys), ch.tails)) for name in names]
+
+    def emit_rest(self, table: str, keys: list[Sequence[str]], ch: _Chunk) -> None:
+        """Rows of a TAIL_KEYS file: their keys and rests (tables without NULLs)."""
+        if ch.tails is None:
+            self.emit(table, [*keys, *ch.rest], ch.n)
+        elif not self.emitting:
             return
-        if ch.tids is not None:
+        elif ch.tids is not None:
             self.sink.keyed(table, keys, ch.tids, ch.new)
         else:
             self.sink.tuples(table, list(map(tuple.__add__, zip(*keys, strict=True),
@@ -1211,21 +1228,14 @@ class SnapshotValidator:
         base = len(self.invoice_owner)  # the invoices' numbers: their rows, from 0
         self.unique(ch, "invoice_no", nos, self.invoices, range(base, base + ch.n))
         contracts = self.ref(ch, "contract_no", self.contracts, "contracts.csv")
-        if ch.tails is None:
-            tails = self._invoice_tails(ch)
-            nets = tails[5]
-        else:
-            nets = list(map(itemgetter(5), ch.tails))
+        (nets,) = self.rest_columns(ch, "invoice", self._invoice_tails, "net_cents")
         # by number: whose it is (the contract's own str, from `ref`: a million invoices
         # share a hundred thousand strings), its net, its line numbers, its own number
         self.invoice_owner.extend(contracts)
         self.invoice_left.extend(nets if None not in nets else [v or 0 for v in nets])
         self.invoice_lines.extend(bytes(8 * ch.n))
         self.invoice_keys.extend(nos)
-        if ch.tails is None:
-            self.emit("invoice", [nos, contracts, *tails], ch.n)
-        else:
-            self.emit_tails("invoice", [nos, contracts], ch)
+        self.emit_rest("invoice", [nos, contracts], ch)
 
     def _invoice_tails(self, ch: _Chunk) -> list[Sequence]:
         """An invoice's columns after its number and contract, checked."""
@@ -1257,14 +1267,10 @@ class SnapshotValidator:
             self.ref(ch, "invoice_no", self.invoices, "invoices.csv")
         else:  # the invoice's own str, shared by its lines
             invoices = list(map(self.invoice_keys.__getitem__, numbers_of))
-        if ch.tails is None:
-            tails = self._line_tails(ch)
-            self._line_sums(ch, numbers_of, tails[0], tails[6])
-            self.emit("invoice_line", [invoices, *tails], ch.n)
-        else:
-            self._line_sums(ch, numbers_of, list(map(itemgetter(0), ch.tails)),
-                            list(map(itemgetter(6), ch.tails)))
-            self.emit_tails("invoice_line", [invoices], ch)
+        line_nos, nets = self.rest_columns(ch, "invoice_line", self._line_tails, "line_no",
+                                           "net_cents")
+        self._line_sums(ch, numbers_of, line_nos, nets)
+        self.emit_rest("invoice_line", [invoices], ch)
 
     def _line_tails(self, ch: _Chunk) -> list[Sequence]:
         """An invoice line's columns after its invoice's number, checked."""
