@@ -231,6 +231,12 @@ def test_the_indexes_are_there_after_an_import_or_a_refusal(base_loaded, base_di
     assert {t for t, _ in before} >= {"invoice", "invoice_line", "payment", "contract"}
     if TEST_DATABASE == "postgres":
         assert {("invoice", "C: invoice_no"), ("payment", "C: contract_no")} <= before
+        # a line's key is its invoice and number: one index, none on `id`
+        assert {d for t, d in before if t == "invoice_line"} == {
+            "C: invoice_no",
+            "CREATE UNIQUE INDEX invoice_line_pkey ON public.invoice_line USING btree "
+            "(invoice_no, line_no)",
+        }
     assert do_import(url, base_dir, force=True).outcome == "imported"
     assert _indexes(url) == before
     bad = write_snapshot(tmp_path / "bad", replace_in("invoices.csv", "2026-10-02", "2026-13-02"))

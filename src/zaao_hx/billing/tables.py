@@ -100,7 +100,9 @@ class InvoiceLine(Table, tablename="invoice_line"):
     vat_rate = Varchar(length=8)  # percent as a decimal string, e.g. "21"
     net_cents = BigInt()
     # (invoice_no, line_no) is unique: an index made by the migration, as SQLite
-    # cannot add a table constraint after the table exists.
+    # cannot add a table constraint after the table exists.  On PostgreSQL that index is
+    # the primary key and `id` a plain column numbering the lines in the file's order (an
+    # index on it would be one more for an import to build; on SQLite it is the rowid).
 
 
 class Payment(Table, tablename="payment"):
