@@ -166,6 +166,24 @@ def test_keyed_rows_make_the_same_copy_text_as_whole_rows():
             _copy_text_by_column("invoice_line", whole, first_id)
 
 
+# what COPY's text format must escape, and what only looks like something
+AWKWARD = st.sampled_from(["", "None", "\\N", "\t", "a\\b", "\r\n", "\n", "x\ry", "ā"])
+VALUE = AWKWARD | st.text(max_size=6)
+
+
+@settings(max_examples=150, deadline=None)
+@given(rests=st.lists(st.tuples(st.integers(1, 99), VALUE, VALUE, VALUE,
+                                st.integers(-10**6, 10**6), VALUE, st.integers(0, 10**6)),
+                      min_size=1, max_size=4),
+       keys=st.lists(VALUE, min_size=1, max_size=6), data=st.data())
+def test_any_keyed_rows_make_the_same_copy_text_as_whole_rows(rests, keys, data):
+    tids = [data.draw(st.integers(0, len(rests) - 1)) for _ in keys]
+    texts = {tid: tail_copy_text(rest) for tid, rest in enumerate(rests)}
+    whole = [(key, *rests[tid]) for key, tid in zip(keys, tids, strict=True)]
+    assert copy_text_keyed([keys], tids, texts, 7) == \
+        _copy_text_by_column("invoice_line", whole, 7)
+
+
 def test_rests_past_the_cache_s_size_are_sent_for_their_row_only(monkeypatch):
     numbers: list[int] = []
     original = TupleSink.keyed
