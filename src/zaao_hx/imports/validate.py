@@ -458,9 +458,10 @@ def _line_breaks(row: list[str]) -> int:
 def _physical_lines(block: str) -> list[str] | None:
     """A block's lines (LF or CRLF throughout; None for a mix, or a lone CR)."""
     if "\r" in block:
-        if not block.count("\r\n") == block.count("\n") == block.count("\r"):
-            return None
         lines = block.split("\r\n")
+        # every CR and every LF in a CRLF (two counts, not three: a third of the time)
+        if not block.count("\n") == block.count("\r") == len(lines) - 1:
+            return None
     else:
         lines = block.split("\n")
     if lines[-1] == "":
