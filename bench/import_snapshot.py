@@ -92,6 +92,18 @@ def _children(pid: int) -> list[int]:
         return []
 
 
+def _host_cpu_seconds() -> float:
+    """CPU time the host has been busy since boot, all cores (/proc/stat: all but idle and
+    iowait): around a load it counts the database server's work too, which the load's
+    own process tree does not."""
+    try:
+        with open("/proc/stat") as f:
+            ticks = [int(v) for v in f.readline().split()[1:]]
+    except OSError:
+        return 0.0
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
 class Timed:
     """A command run and timed from start to exit, with the peak memory of its tree."""
 
@@ -103,10 +115,12 @@ class Timed:
         self.seconds = 0.0
         self.max_rss_mb = 0.0  # the largest process of the tree (wait4)
         self.sum_rss_mb = 0.0  # the tree's processes together, sampled every 20 ms
+        self.cpu_seconds = 0.0  # the host's busy CPU time meanwhile (database server too)
         self.output = ""
 
     def run(self) -> Timed:
         stdin = open(self.stdin, "rb") if self.stdin else subprocess.DEVNULL  # noqa: SIM115
+        busy = _host_cpu_seconds()
         started = time.perf_counter()
         proc = subprocess.Popen(self.command, env=self.env, cwd=ROOT, stdin=stdin,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -123,6 +137,7 @@ class Timed:
         output = proc.stdout.read()
         _, status, usage = os.wait4(proc.pid, 0)
         self.seconds = time.perf_counter() - started
+        self.cpu_seconds = _host_cpu_seconds() - busy
         done.set()
         sampler.join()
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -353,7 +368,8 @@ def main(argv: list[str] | None = None) -> int:
                 row["postgres_baseline"] = postgres_baseline(folder, tmp, pg_names[0])
                 row["postgres_ours"] = postgres_ours(folder, tmp, pg_names[1])
             results["rounds"].append({
-                k: {"seconds": t.seconds, "max_rss_mb": t.max_rss_mb, "sum_rss_mb": t.sum_rss_mb}
+                k: {"seconds": t.seconds, "max_rss_mb": t.max_rss_mb, "sum_rss_mb": t.sum_rss_mb,
+                    "cpu_seconds": t.cpu_seconds}
                 for k, t in row.items()})
             print(f"round {round_no}: " + ", ".join(
                 f"{k} {t.seconds:.2f} s" for k, t in row.items()))
@@ -362,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
             return statistics.median(r[key][field] for r in results["rounds"])
 
         print()
-        print(f"{'load':<44} {'seconds':>8} {'ratio':>6}  {'peak MB':>8}  bar")
+        print(f"{'load':<44} {'seconds':>8} {'ratio':>6}  {'peak MB':>8}  {'CPU s':>6}  bar")
         verdicts = []
         for db in ["sqlite"] + ([] if opts.skip_postgres else ["postgres"]):
             base, mine = median(f"{db}_baseline"), median(f"{db}_ours")
@@ -370,12 +386,15 @@ def main(argv: list[str] | None = None) -> int:
             largest = median(f"{db}_ours", "max_rss_mb")
             together = median(f"{db}_ours", "sum_rss_mb")
             name = "sqlite3 .import --csv" if db == "sqlite" else "psql \\copy (FORMAT csv)"
-            print(f"{db + ' baseline: ' + name:<44} {base:8.2f}")
+            base_cpu, mine_cpu = median(f"{db}_baseline", "cpu_seconds"), median(
+                f"{db}_ours", "cpu_seconds")
+            print(f"{db + ' baseline: ' + name:<44} {base:8.2f} {'':6}  {'':8}  {base_cpu:6.1f}")
             ratio_ok = ratio <= RATIO_BAR
             memory_ok = together < MEMORY_BAR_MB
             verdicts += [ratio_ok, memory_ok]
             print(f"{db + ' ours: zaao-hx import':<44} {mine:8.2f} {ratio:6.2f}  "
-                  f"{together:8.0f}  ratio ≤ {RATIO_BAR}: {'PASS' if ratio_ok else 'FAIL'}, "
+                  f"{together:8.0f}  {mine_cpu:6.1f}  "
+                  f"ratio ≤ {RATIO_BAR}: {'PASS' if ratio_ok else 'FAIL'}, "
                   f"memory < {MEMORY_BAR_MB} MB: {'PASS' if memory_ok else 'FAIL'}")
             # each round's own ratio: its two runs are a minute apart, so on a host whose
             # speed drifts they tell how far apart the medians' ratio may be from the truth
@@ -384,8 +403,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{'':<44} (each round: {' '.join(f'{x:.2f}' for x in paired)}; "
                   f"median {statistics.median(paired):.2f})")
             results[db] = {"baseline": base, "ours": mine, "ratio": ratio,
+                           "baseline_cpu_seconds": base_cpu, "ours_cpu_seconds": mine_cpu,
                            "ratio_per_round": paired,
                            "largest_process_mb": largest, "processes_together_mb": together}
+        print(f"(CPU s: the host's busy CPU time during the load, all {os.cpu_count()} cores, "
+              "the database server's included)")
         print("(peak MB: the import process and its checking process together; "
               "largest alone: " + ", ".join(
                   f"{db} {results[db]['largest_process_mb']:.0f} MB"
