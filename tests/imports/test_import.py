@@ -11,6 +11,7 @@ from tests.imports.conftest import (
     BASE,
     PLAIN_CODES,
     READ_MODEL_TABLES,
+    TEST_DATABASE,
     counts,
     do_import,
     latest_snapshot,
@@ -34,6 +35,16 @@ def test_the_snapshot_becomes_the_read_model(base_loaded):
                           "WHERE outcome = 'imported' ORDER BY id DESC LIMIT 1")[0]
     assert json.loads(imported[0])["invoice_lines"] == 5
     assert imported[1] == "t"
+
+
+def test_serial_ids_number_the_rows_and_go_on_from_there(base_loaded):
+    url = base_loaded
+    for table, rows in (("invoice_line", 5), ("collection_exception", 2)):
+        assert [r[0] for r in query(url, f"SELECT id FROM {table} ORDER BY id")] == \
+            list(range(1, rows + 1))
+        if TEST_DATABASE == "postgres":  # a row added later gets the next number
+            assert query(url, f"SELECT last_value, is_called FROM {table}_id_seq") == \
+                [(rows + 1, False)]
 
 
 def test_money_is_exact_integer_cents(base_loaded):

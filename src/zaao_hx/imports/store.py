@@ -236,6 +236,7 @@ class PostgresStore(Store):
         self.conn = None
         self.tx = None
         self.renames: list[str] = []
+        self.last_ids: dict[str, int] = {}  # serial tables: the last id copied
 
     async def open(self) -> None:
         import asyncpg
@@ -348,6 +349,8 @@ class PostgresStore(Store):
         await self.conn.copy_to_table(
             f"{table}{NEW}", source=chunks(), columns=columns, format="text", freeze=True,
         )
+        if serial:
+            self.last_ids[table] = next_id - 1
 
     async def _build(self, table: str) -> None:
         """The new table's keys, indexes and statistics, as the old table has them."""
@@ -392,9 +395,11 @@ class PostgresStore(Store):
             )
             for s in sequences:
                 await conn.execute(f'ALTER SEQUENCE {s["seq"]} OWNED BY "{new}"."{s["col"]}"')
+                # on from the ids the rows were given (SERIAL_TABLES': the only serial
+                # columns of the read model); counted, as a MAX would read the whole
+                # table (invoice_line's id has no index)
                 await conn.execute(
-                    f"SELECT setval('{s['seq']}', COALESCE(MAX(\"{s['col']}\"), 0) + 1, false) "  # noqa: S608
-                    f'FROM "{new}"'
+                    f"SELECT setval('{s['seq']}', {self.last_ids.get(table, 0) + 1}, false)"
                 )
             await conn.execute(f'DROP TABLE "{table}"')
             await conn.execute(f'ALTER TABLE "{new}" RENAME TO "{table}"')
