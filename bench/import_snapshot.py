@@ -116,6 +116,7 @@ class Timed:
         self.max_rss_mb = 0.0  # the largest process of the tree (wait4)
         self.sum_rss_mb = 0.0  # the tree's processes together, sampled every 20 ms
         self.cpu_seconds = 0.0  # the host's busy CPU time meanwhile (database server too)
+        self.own_cpu_seconds = 0.0  # the command's own and its children's (wait4)
         self.output = ""
 
     def run(self) -> Timed:
@@ -147,6 +148,7 @@ class Timed:
         if proc.returncode != 0:
             raise RuntimeError(f"{' '.join(self.command)} failed:\n{self.output[-3000:]}")
         self.max_rss_mb = usage.ru_maxrss / 1024
+        self.own_cpu_seconds = usage.ru_utime + usage.ru_stime
         self.sum_rss_mb = peak[0] / 1024
         return self
 
@@ -369,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
                 row["postgres_ours"] = postgres_ours(folder, tmp, pg_names[1])
             results["rounds"].append({
                 k: {"seconds": t.seconds, "max_rss_mb": t.max_rss_mb, "sum_rss_mb": t.sum_rss_mb,
-                    "cpu_seconds": t.cpu_seconds}
+                    "cpu_seconds": t.cpu_seconds, "own_cpu_seconds": t.own_cpu_seconds}
                 for k, t in row.items()})
             print(f"round {round_no}: " + ", ".join(
                 f"{k} {t.seconds:.2f} s" for k, t in row.items()))
@@ -396,6 +398,9 @@ def main(argv: list[str] | None = None) -> int:
                   f"{together:8.0f}  {mine_cpu:6.1f}  "
                   f"ratio ≤ {RATIO_BAR}: {'PASS' if ratio_ok else 'FAIL'}, "
                   f"memory < {MEMORY_BAR_MB} MB: {'PASS' if memory_ok else 'FAIL'}")
+            own = median(f"{db}_ours", "own_cpu_seconds")
+            print(f"{'':<44} (CPU s: {own:.1f} the import's two processes, "
+                  f"{mine_cpu - own:.1f} the rest: the database server, the host)")
             # each round's own ratio: its two runs are a minute apart, so on a host whose
             # speed drifts they tell how far apart the medians' ratio may be from the truth
             paired = [r[f"{db}_ours"]["seconds"] / r[f"{db}_baseline"]["seconds"]
@@ -404,6 +409,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"median {statistics.median(paired):.2f})")
             results[db] = {"baseline": base, "ours": mine, "ratio": ratio,
                            "baseline_cpu_seconds": base_cpu, "ours_cpu_seconds": mine_cpu,
+                           "ours_own_cpu_seconds": own,
                            "ratio_per_round": paired,
                            "largest_process_mb": largest, "processes_together_mb": together}
         print(f"(CPU s: the host's busy CPU time during the load, all {os.cpu_count()} cores, "
