@@ -283,6 +283,7 @@ class PostgresStore(Store):
         await self.tx.start()
         await self.conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
         self.renames = []
+        self.last_ids = {}
         for table in READ_MODEL_TABLES:
             # the columns, types, NOT NULLs and defaults; keys and indexes after the rows
             await self.conn.execute(
@@ -394,10 +395,12 @@ class PostgresStore(Store):
                 "WHERE s.relkind = 'S' AND d.refobjid = $1::regclass", table,
             )
             for s in sequences:
+                if table not in SERIAL_TABLES or s["col"] != "id":
+                    raise RuntimeError(f"{table}.{s['col']}: a serial column the import "
+                                       "does not number (see SERIAL_TABLES)")
                 await conn.execute(f'ALTER SEQUENCE {s["seq"]} OWNED BY "{new}"."{s["col"]}"')
-                # on from the ids the rows were given (SERIAL_TABLES': the only serial
-                # columns of the read model); counted, as a MAX would read the whole
-                # table (invoice_line's id has no index)
+                # on from the ids the rows were given (counted: a MAX would read the
+                # whole table, invoice_line's id has no index)
                 await conn.execute(
                     f"SELECT setval('{s['seq']}', {self.last_ids.get(table, 0) + 1}, false)"
                 )
