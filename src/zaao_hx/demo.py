@@ -629,8 +629,10 @@ async def _sync(
             have[k] = row
     want = {tuple(r[c] for c in key): r for r in rows}
     stale += [row[pk_name] for k, row in have.items() if k not in want]
+    # (the rows are found by the scope and the key too, not by the serial id alone: on
+    # PostgreSQL invoice_line's id has no index, its key (invoice_no, line_no) has)
     for ids in _chunks(stale):
-        await table.delete().where(pk.is_in(ids))
+        await table.delete().where(pk.is_in(ids) & scope)
     stats.deleted += len(stale)
 
     new: list[dict] = []
@@ -641,7 +643,11 @@ async def _sync(
             continue
         changes = {table._meta.get_column_by_name(c): v for c, v in row.items() if old[c] != v}
         if changes:
-            await table.update(changes).where(pk == old[pk_name])
+            match = pk == old[pk_name]
+            for name in key:
+                if name != pk_name:
+                    match &= table._meta.get_column_by_name(name) == old[name]
+            await table.update(changes).where(match)
             stats.updated += 1
     if not new:
         return
