@@ -459,7 +459,7 @@ def _physical_lines(block: str) -> list[str] | None:
     """A block's lines (LF or CRLF throughout; None for a mix, or a lone CR)."""
     if "\r" in block:
         lines = block.split("\r\n")
-        # every CR and every LF in a CRLF (two counts, not three: a third of the time)
+        # every CR and every LF in a CRLF (two counts, not three: a third less time)
         if not block.count("\n") == block.count("\r") == len(lines) - 1:
             return None
     else:
