@@ -93,15 +93,17 @@ def _children(pid: int) -> list[int]:
 
 
 def _host_cpu_seconds() -> float:
-    """CPU time the host has been busy since boot, all cores (/proc/stat: all but idle and
-    iowait): around a load it counts the database server's work too, which the load's
-    own process tree does not."""
+    """CPU time the host has been busy since boot, all cores (/proc/stat: user, nice,
+    system, irq, softirq; not idle, iowait or the time the hypervisor gave to others):
+    around a load it counts the database server's work too, which the load's own process
+    tree does not."""
     try:
         with open("/proc/stat") as f:
-            ticks = [int(v) for v in f.readline().split()[1:]]
-    except OSError:
+            user, nice, system, _idle, _iowait, irq, softirq = map(
+                int, f.readline().split()[1:8])
+    except (OSError, ValueError):
         return 0.0
-    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
 class Timed:
