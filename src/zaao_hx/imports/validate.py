@@ -554,6 +554,7 @@ class SnapshotValidator:
             "invoice_lines.csv": self._lines,
             "payments.csv": self._payments,
         }
+        # each TAIL_KEYS file's check of a rest (what follows a row's keys)
         self.tail_checks = {
             "invoices.csv": self._invoice_tails,
             "invoice_lines.csv": self._line_tails,
@@ -1102,14 +1103,13 @@ class SnapshotValidator:
         if self.emitting:
             self.sink.rows(table, _nulls(table, columns), count)
 
-    def rest_columns(self, ch: _Chunk, table: str, check: Callable[[_Chunk], list[Sequence]],
-                     *names: str) -> list[Sequence]:
+    def rest_columns(self, ch: _Chunk, table: str, *names: str) -> list[Sequence]:
         """Columns `names` of the rest of a TAIL_KEYS file's rows (after their keys): from
         the rests the chunk was read with, or, for a chunk read the plain way, from
-        `check`ing them now (kept for `emit_rest`)."""
+        checking them now (the file's `tail_checks`; kept for `emit_rest`)."""
         columns = TABLE_COLUMNS[table]
         if ch.tails is None:
-            ch.rest = check(ch)
+            ch.rest = self.tail_checks[self.file](ch)
             keys = len(columns) - len(ch.rest)
             return [ch.rest[columns.index(name) - keys] for name in names]
         keys = len(columns) - len(ch.tails[0])
@@ -1238,7 +1238,7 @@ class SnapshotValidator:
         base = len(self.invoice_owner)  # the invoices' numbers: their rows, from 0
         self.unique(ch, "invoice_no", nos, self.invoices, range(base, base + ch.n))
         contracts = self.ref(ch, "contract_no", self.contracts, "contracts.csv")
-        (nets,) = self.rest_columns(ch, "invoice", self._invoice_tails, "net_cents")
+        (nets,) = self.rest_columns(ch, "invoice", "net_cents")
         # by number: whose it is (the contract's own str, from `ref`: a million invoices
         # share a hundred thousand strings), its net, its line numbers, its own number
         self.invoice_owner.extend(contracts)
@@ -1277,8 +1277,7 @@ class SnapshotValidator:
             self.ref(ch, "invoice_no", self.invoices, "invoices.csv")
         else:  # the invoice's own str, shared by its lines
             invoices = list(map(self.invoice_keys.__getitem__, numbers_of))
-        line_nos, nets = self.rest_columns(ch, "invoice_line", self._line_tails, "line_no",
-                                           "net_cents")
+        line_nos, nets = self.rest_columns(ch, "invoice_line", "line_no", "net_cents")
         self._line_sums(ch, numbers_of, line_nos, nets)
         self.emit_rest("invoice_line", [invoices], ch)
 
