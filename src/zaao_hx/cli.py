@@ -48,10 +48,12 @@ def _import(settings: Settings, directory: str, force: bool, progress: str) -> i
 
     from zaao_hx.imports.progress import progress_for, summary
     from zaao_hx.imports.service import run_import
+    from zaao_hx.web.i18n import gettext
 
     folder = Path(directory)
     if not folder.is_dir():
-        print(f"zaao-hx import: {directory} is not a folder", file=sys.stderr)
+        print("zaao-hx import: " + gettext("%(folder)s nav mape", folder=directory),
+              file=sys.stderr)
         return 1
     try:
         result = asyncio.run(
@@ -64,8 +66,10 @@ def _import(settings: Settings, directory: str, force: bool, progress: str) -> i
             )
         )
     except Exception as exc:  # noqa: BLE001 - no database to write to: say so, no traceback
-        print(f"zaao-hx import: the database cannot be used ({type(exc).__name__}: {exc}); "
-              "is ZAAO_DATABASE_URL right, and was `zaao-hx migrate` run?", file=sys.stderr)
+        detail = f"{type(exc).__name__}: {exc}"
+        print("zaao-hx import: " + gettext(
+            "datubāzi nevar izmantot (%(detail)s); vai ZAAO_DATABASE_URL ir pareizs un vai "
+            "`zaao-hx migrate` ir palaists?", detail=detail), file=sys.stderr)
         return 1
     print(summary(result, directory), file=sys.stdout if result.ok else sys.stderr)
     return 0 if result.ok else 1
@@ -123,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imports = sub.add_parser("imports", help="list the import history, newest first")
     imports.add_argument("--limit", type=int, default=20)
+    for staff in (imp, imports):  # what company staff read: Latvian unless asked
+        staff.add_argument("--lang", choices=["lv", "en"], default="lv",
+                           help="the language of the report and the history (default lv)")
     gen = sub.add_parser("generate", help="write a synthetic billing snapshot")
     gen.add_argument("directory")
     gen.add_argument("--customers", type=int, required=True)
@@ -144,10 +151,13 @@ def main(argv: list[str] | None = None) -> int:
         return _demo(settings)
     if args.command == "serve":
         return _serve(settings, args.host, args.port, args.workers)
-    if args.command == "import":
-        return _import(settings, args.directory, args.force, args.progress)
-    if args.command == "imports":
-        return _imports(settings, args.limit)
+    if args.command in ("import", "imports"):
+        from zaao_hx.web.i18n import language
+
+        with language(args.lang):
+            if args.command == "import":
+                return _import(settings, args.directory, args.force, args.progress)
+            return _imports(settings, args.limit)
     if args.command == "generate":
         return _generate(args.directory, args.customers, args.seed, args.as_of)
     if args.command == "worker":

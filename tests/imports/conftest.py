@@ -4,6 +4,9 @@ rest of the suite, which expects the demo data in the session database.
 
 Helpers read and write that database with the drivers directly, never through Piccolo's
 tables: those are bound, process-wide, to the session database.
+
+The report and the history speak Latvian unless asked otherwise; these tests read them in
+English (`english`, and `cli(…, lang="en")`), test_language.py in both.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from zaao_hx.billing.tables import READ_MODEL
 from zaao_hx.imports.generate import generate
 from zaao_hx.imports.report import Report
 from zaao_hx.imports.service import ImportResult, run_import
+from zaao_hx.web.i18n import language
 
 ROOT = Path(__file__).resolve().parents[2]
 READ_MODEL_TABLES = [t._meta.tablename for t in READ_MODEL]
@@ -215,7 +219,18 @@ def cli_env(url: str, data_dir: Path) -> dict[str, str]:
             "ZAAO_DATA_DIR": str(data_dir), "ZAAO_ENV": "development"}
 
 
-def cli(url: str, data_dir: Path, *args: str, **kwargs) -> subprocess.CompletedProcess:
+@pytest.fixture(autouse=True)
+def english() -> Iterator[None]:
+    """What these tests run in-process puts its report into English words."""
+    with language("en"):
+        yield
+
+
+def cli(url: str, data_dir: Path, *args: str, lang: str | None = "en",
+        **kwargs) -> subprocess.CompletedProcess:
+    """`zaao-hx *args`; `import` and `imports` in `lang` (None: the command's default)."""
+    if lang is not None and args[0] in ("import", "imports"):
+        args = (*args, "--lang", lang)
     return subprocess.run(
         [sys.executable, "-m", "zaao_hx.cli", *args],
         env=cli_env(url, data_dir), capture_output=True, text=True, timeout=120,

@@ -93,7 +93,8 @@ def test_a_killed_import_leaves_the_previous_snapshot(base_loaded, big, tmp_path
     url = base_loaded
     before = dump(url)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "zaao_hx.cli", "import", str(big), "--progress", "lines"],
+        [sys.executable, "-m", "zaao_hx.cli", "import", str(big), "--progress", "lines",
+         "--lang", "en"],
         env=cli_env(url, tmp_path), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True,
     )
@@ -162,7 +163,8 @@ def test_readers_keep_the_old_snapshot_until_the_commit(base_loaded, big, tmp_pa
     url = base_loaded
     old = counts(url)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "zaao_hx.cli", "import", str(big), "--progress", "lines"],
+        [sys.executable, "-m", "zaao_hx.cli", "import", str(big), "--progress", "lines",
+         "--lang", "en"],
         env=cli_env(url, tmp_path), cwd=ROOT, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True,
     )

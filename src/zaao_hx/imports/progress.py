@@ -13,16 +13,30 @@ import time
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
+from zaao_hx.imports.report import warning_count_of
 from zaao_hx.imports.service import ImportResult, Progress
+from zaao_hx.web.i18n import N_, gettext, ngettext
 
 RIGA = ZoneInfo("Europe/Riga")
 STAGES = {
-    "hash": "comparing with the last snapshot",
-    "checked": "all rows read",
-    "swap": "swapping in the new tables",
-    "commit": "committing",
-    "done": "done",
+    "hash": N_("salīdzina ar pēdējo momentuzņēmumu"),
+    "checked": N_("visas rindas nolasītas"),
+    "swap": N_("nomaina tabulas ar jaunajām"),
+    "commit": N_("apstiprina transakciju"),
+    "done": N_("gatavs"),
 }
+OUTCOMES = {
+    "imported": N_("importēts"),
+    "unchanged": N_("nemainīts"),
+    "rejected": N_("noraidīts"),
+    "failed": N_("neizdevās"),
+    "running": N_("notiek"),
+    "interrupted": N_("pārtraukts"),
+}
+
+
+def _stage(name: str) -> str:
+    return gettext(STAGES[name]) if name in STAGES else name
 
 
 class Bar(Progress):
@@ -53,7 +67,7 @@ class Bar(Progress):
     def stage(self, name: str) -> None:
         elapsed = time.monotonic() - self.started
         bar = "#" * self.width
-        self._draw(f"[{bar}] 100%  {STAGES.get(name, name)}  {elapsed:5.1f} s", force=True)
+        self._draw(f"[{bar}] 100%  {_stage(name)}  {elapsed:5.1f} s", force=True)
 
     def done(self) -> None:
         if self.text:
@@ -78,10 +92,11 @@ class Lines(Progress):
         tenth = done * 10 // total if total else 10
         if file != self.file or tenth != self.tenth:
             self.file, self.tenth = file, tenth
-            self._say(f"reading {file} ({done * 100 // (total or 1)}%)")
+            self._say(gettext("lasa %(file)s (%(percent)s%%)", file=file,
+                              percent=done * 100 // (total or 1)))
 
     def stage(self, name: str) -> None:
-        self._say(STAGES.get(name, name))
+        self._say(_stage(name))
 
 
 def progress_for(mode: str, stream: TextIO = sys.stderr) -> Progress:
@@ -97,37 +112,51 @@ def progress_for(mode: str, stream: TextIO = sys.stderr) -> Progress:
 def summary(result: ImportResult, directory: str) -> str:
     """What the operator reads at the end: the outcome, counts per file, warnings, time."""
     report = result.report
-    head = {
-        "imported": f"Imported {directory} in {result.seconds:.1f} s.",
-        "unchanged": f"{directory} is the snapshot imported last time: nothing to do "
-        f"({result.seconds:.1f} s).",
-        "rejected": f"Refused {directory}: {report.error_count} error"
-        f"{'s' if report.error_count != 1 else ''}; the database is unchanged.",
-        "failed": f"The import of {directory} failed; the database is unchanged.",
-    }[result.outcome]
+    seconds = f"{result.seconds:.1f}"
+    if result.outcome == "imported":
+        head = gettext("Importēts %(folder)s (%(seconds)s s).", folder=directory,
+                       seconds=seconds)
+    elif result.outcome == "unchanged":
+        head = gettext("%(folder)s ir tas pats momentuzņēmums, kas importēts pēdējoreiz: "
+                       "nav ko darīt (%(seconds)s s).", folder=directory, seconds=seconds)
+    elif result.outcome == "rejected":
+        head = ngettext("Noraidīts %(folder)s: %(num)s kļūda; datubāze nav mainīta.",
+                        "Noraidīts %(folder)s: %(num)s kļūdas; datubāze nav mainīta.",
+                        report.error_count, folder=directory)
+    else:
+        head = gettext("%(folder)s imports neizdevās; datubāze nav mainīta.",
+                       folder=directory)
     lines = [head]
     if report.counts:
         width = max(len(name) for name in report.counts)
         lines += [f"  {name:<{width}}  {count:>12,}" for name, count in report.counts.items()]
     if result.outcome == "imported":
-        lines.append(f"  warnings: {report.warning_count}")
+        lines.append("  " + gettext("brīdinājumi: %(num)s", num=report.warning_count))
     if result.message:
         lines.append(result.message)
     listing = report.listing()
     if listing:
         lines.append(listing)
     if result.snapshot_id is not None:
-        lines.append(f"History: import #{result.snapshot_id} (`zaao-hx imports`).")
+        lines.append(gettext("Vēsture: imports #%(id)s (`zaao-hx imports`).",
+                             id=result.snapshot_id))
     return "\n".join(lines)
 
 
 def history_table(rows: list[dict], running_now: bool) -> str:
     """`zaao-hx imports`: newest first."""
     if not rows:
-        return "No imports yet."
+        return gettext("Importu vēl nav.")
+    # (the translated headings and outcomes set the widths: they differ by language)
+    heads = [gettext(h) for h in (N_("sākts (Rīga)"), N_("iznākums"), N_("ilga"),
+                                   N_("dati uz"), N_("klienti"), N_("rēķini"),
+                                   N_("maksājumi"), N_("brīd."), N_("avots"))]
+    outcomes = {key: gettext(text) for key, text in OUTCOMES.items()}
+    wide = max(11, *map(len, outcomes.values()), len(heads[1]))
+    num = max(9, *map(len, heads[4:7]))
     out = [
-        f"{'#':>5}  {'started (Riga)':<16}  {'outcome':<11}  {'took':>7}  {'as of':<16}  "
-        f"{'customers':>9}  {'invoices':>9}  {'payments':>9}  {'warn':>5}  source"
+        f"{'#':>5}  {heads[0]:<16}  {heads[1]:<{wide}}  {heads[2]:>7}  {heads[3]:<16}  "
+        f"{heads[4]:>{num}}  {heads[5]:>{num}}  {heads[6]:>{num}}  {heads[7]:>5}  {heads[8]}"
     ]
     for row in rows:
         started = _moment(row["started_at"])
@@ -141,25 +170,19 @@ def history_table(rows: list[dict], running_now: bool) -> str:
             import json
 
             counts = json.loads(counts or "{}")
-        warnings = _warning_count(row["report"]) if outcome == "imported" else ""
+        warnings = warning_count_of(row["report"]) if outcome == "imported" else ""
         out.append(
-            f"{row['id']:>5}  {started.astimezone(RIGA):%Y-%m-%d %H:%M}  {outcome:<11}  "
+            f"{row['id']:>5}  {started.astimezone(RIGA):%Y-%m-%d %H:%M}  "
+            f"{outcomes.get(outcome, outcome):<{wide}}  "
             f"{took:>7}  {_moment(row['as_of']).astimezone(RIGA):%Y-%m-%d %H:%M}  "
-            f"{_count(counts, 'customers'):>9}  {_count(counts, 'invoices'):>9}  "
-            f"{_count(counts, 'payments'):>9}  {warnings!s:>5}  {row['source']}"
+            f"{_count(counts, 'customers'):>{num}}  {_count(counts, 'invoices'):>{num}}  "
+            f"{_count(counts, 'payments'):>{num}}  {warnings!s:>5}  {row['source']}"
         )
     return "\n".join(out)
 
 
 def _count(counts: dict, name: str) -> str:
     return f"{counts[name]:,}" if name in counts else ""
-
-
-def _warning_count(report: str) -> int:
-    for line in report.splitlines():
-        if line.endswith(("warning:", "warnings:")):
-            return int(line.split()[0])
-    return 0
 
 
 def _moment(value) -> datetime.datetime:

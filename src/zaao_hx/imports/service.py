@@ -25,6 +25,7 @@ from zaao_hx.imports.report import Report
 from zaao_hx.imports.store import Store, store_for
 from zaao_hx.imports.validate import content_hash, hash_files
 from zaao_hx.imports.worker import Checked, Keyed, Worker, WorkerFailed
+from zaao_hx.web.i18n import N_, gettext
 
 HISTORY_REPORT_LIMIT = 60_000  # characters of report kept in the history row
 
@@ -111,8 +112,8 @@ async def run_import(
                         "finished_at": datetime.datetime.now(datetime.UTC),
                         "outcome": "unchanged",
                         "counts": _as_counts(latest["counts"]),
-                        "report": f"the same snapshot as import #{latest['id']}: not loaded "
-                        "again",
+                        "report": gettext("tas pats momentuzņēmums, kas importā #%(id)s: "
+                                          "vēlreiz netiek ielādēts", id=latest["id"]),
                         "content_hash": latest["content_hash"],
                     }
                 )
@@ -215,8 +216,10 @@ async def _load(
         if latest and result.as_of and result.as_of < _as_datetime(latest["as_of"]):
             result.report.warning(
                 "manifest.json", 0, "as_of",
-                f"{result.as_of.isoformat()} is older than the current snapshot's "
-                f"({_as_datetime(latest['as_of']).isoformat()}, import #{latest['id']})",
+                N_("%(value)s ir vecāks par pašreizējo momentuzņēmumu (%(current)s, imports "
+                   "#%(id)s)"),
+                {"value": result.as_of.isoformat(),
+                 "current": _as_datetime(latest["as_of"]).isoformat(), "id": latest["id"]},
             )
         row = _history_row(result)
         if not result.report.ok:

@@ -40,6 +40,7 @@ from zaao_hx.imports.validate import (
     tail_copy_text,
 )
 from zaao_hx.imports.worker import Keyed
+from zaao_hx.web.i18n import N_, gettext
 
 READ_MODEL_TABLES = list(TABLE_COLUMNS)  # in the order the files are read
 SNAPSHOT_COLUMNS = (
@@ -155,7 +156,7 @@ class SqliteStore(Store):
     async def mark_interrupted(self) -> int:
         cur = self.conn.execute(
             "UPDATE snapshot SET outcome = 'failed', report = ? WHERE outcome = 'running'",
-            (INTERRUPTED,),
+            (gettext(INTERRUPTED),),
         )
         return cur.rowcount
 
@@ -220,7 +221,7 @@ class SqliteStore(Store):
             self.conn.execute("ROLLBACK")
 
 
-INTERRUPTED = "interrupted: the import process stopped before it finished (nothing changed)"
+INTERRUPTED = N_("pārtraukts: importa process apstājās pirms beigām (nekas netika mainīts)")
 
 
 # -- PostgreSQL ------------------------------------------------------------------------
@@ -260,7 +261,7 @@ class PostgresStore(Store):
     async def mark_interrupted(self) -> int:
         status = await self.conn.execute(
             "UPDATE snapshot SET outcome = 'failed', report = $1 WHERE outcome = 'running'",
-            INTERRUPTED,
+            gettext(INTERRUPTED),
         )
         return int(status.split()[-1])
 

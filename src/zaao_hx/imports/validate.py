@@ -52,6 +52,7 @@ from zaao_hx.imports.format import (
     choices,
 )
 from zaao_hx.imports.report import Report
+from zaao_hx.web.i18n import N_
 
 # ~350 rows a chunk: its objects stay in the CPU's L2 cache (twice as fast as 4 times that)
 BLOCK_CHARS = 1 << 15
@@ -75,6 +76,14 @@ LABELS_KEPT = 100_000  # distinct values remembered per repetitive text column
 TAIL_KEYS = {"invoices.csv": ("invoice_no", "contract_no"), "invoice_lines.csv": ("invoice_no",)}
 TAILS_KEPT = 50_000  # distinct rests remembered per file
 FORMAT_VERSION = "1"  # part of the content hash: a new importer re-imports the same files
+
+# messages used in more than one place (msgids: see report.Problem)
+MISSING = N_("fails nav atrasts")
+UNREADABLE = N_("nevar nolasīt: %(detail)s")
+REQUIRED = N_("vērtība ir obligāta")
+TOO_LONG = N_("%(value)s pārsniedz %(limit)s rakstzīmes")
+TWICE = N_("%(value)s ir divreiz (arī %(line)s. rindā)")
+BEFORE = N_("%(value)s ir pirms %(other_column)s %(other)s")
 
 MONEY_RE = re.compile(r"-?([0-9]{1,15})(?:\.([0-9]{1,2}))?\Z")
 DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
@@ -175,23 +184,27 @@ LEGAL_WEIGHTS = (9, 1, 4, 8, 3, 10, 2, 5, 7, 6, 1)
 PERSON_WEIGHTS = (10, 5, 8, 4, 2, 1, 6, 3, 7, 9)
 
 
+CHECK_DIGIT_WRONG = N_("%(value)s: nepareizs kontrolcipars (importēts, kā ir)")
+
+
 def lv_code_problem(digits: str) -> str | None:
     """Why an 11-digit Latvian personal code or registration number is not valid (its
-    check digit or birth date), or None — the rules of python-stdnum's `lv.pvn`."""
+    check digit or birth date: a warning's msgid, of %(value)s), or None — the rules of
+    python-stdnum's `lv.pvn`."""
     values = [int(d) for d in digits]
     if digits[0] > "3":  # a legal person's registration number
         if sum(w * v for w, v in zip(LEGAL_WEIGHTS, values, strict=True)) % 11 != 3:
-            return "its check digit is wrong"
+            return CHECK_DIGIT_WRONG
         return None
     if not digits.startswith("32"):  # old personal code: DDMMYY-CNNNN
         try:
             datetime.date(1800 + 100 * values[6] + int(digits[4:6]), int(digits[2:4]),
                           int(digits[0:2]))
         except ValueError:
-            return "its birth date is not a date"
+            return N_("%(value)s: dzimšanas datums nav īsts datums (importēts, kā ir)")
     check = (1 + sum(w * v for w, v in zip(PERSON_WEIGHTS, values, strict=False))) % 11 % 10
     if check != values[10]:
-        return "its check digit is wrong"
+        return CHECK_DIGIT_WRONG
     return None
 
 
@@ -526,11 +539,14 @@ class SnapshotValidator:
         self.repeats_reported: set[int] = set()  # lines
 
     # -- reporting
-    def error(self, ch: _Chunk | None, i: int, column: str, message: str) -> None:
-        self.report.error(self.file, ch.line(i) if ch else i, column, message)
+    # (`message`: a msgid, marked with N_ where it is written; `params` fill it in)
+    def error(self, ch: _Chunk | None, i: int, column: str, message: str, **params) -> None:
+        self.report.error(self.file, ch.line(i) if ch else i, column, message, params or None)
 
-    def warning(self, ch: _Chunk | None, i: int, column: str, message: str) -> None:
-        self.report.warning(self.file, ch.line(i) if ch else i, column, message)
+    def warning(self, ch: _Chunk | None, i: int, column: str, message: str, **params
+                ) -> None:
+        self.report.warning(self.file, ch.line(i) if ch else i, column, message,
+                            params or None)
 
     @property
     def emitting(self) -> bool:
@@ -584,23 +600,23 @@ class SnapshotValidator:
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            self.error(None, 0, "", "the file is missing")
+            self.error(None, 0, "", MISSING)
             return
         except OSError as exc:
-            self.error(None, 0, "", f"cannot be read: {exc.strerror}")
+            self.error(None, 0, "", UNREADABLE, detail=exc.strerror)
             return
         self.file_hashes[MANIFEST] = hashlib.sha256(data).hexdigest()
         self.bytes_done[0] += len(data)
         try:
             manifest = json.loads(data.decode("utf-8-sig"))
         except UnicodeDecodeError:
-            self.error(None, 0, "", "is not UTF-8")
+            self.error(None, 0, "", N_("nav UTF-8 kodējumā"))
             return
         except json.JSONDecodeError as exc:
-            self.error(None, exc.lineno, "", f"is not valid JSON: {exc.msg}")
+            self.error(None, exc.lineno, "", N_("nav derīgs JSON: %(detail)s"), detail=exc.msg)
             return
         if not isinstance(manifest, dict):
-            self.error(None, 0, "", "must be a JSON object with as_of, next_refresh, source")
+            self.error(None, 0, "", N_("jābūt JSON objektam ar as_of, next_refresh, source"))
             return
         as_of = manifest.get("as_of")
         try:
@@ -608,24 +624,26 @@ class SnapshotValidator:
                 raise ValueError
             instant = datetime.datetime.fromisoformat(as_of)
             if instant.tzinfo is None:
-                self.error(None, 0, "as_of", f"{_short(as_of)} has no UTC offset "
-                           "(e.g. 2026-11-28T23:00:00+02:00)")
+                self.error(None, 0, "as_of", N_("%(value)s nav UTC nobīdes "
+                                                "(piem., 2026-11-28T23:00:00+02:00)"),
+                           value=_short(as_of))
             else:
                 self.manifest["as_of"] = instant
         except ValueError:
-            self.error(None, 0, "as_of", f"{_short(str(as_of))} is not a date and time "
-                       "(e.g. 2026-11-28T23:00:00+02:00)")
+            self.error(None, 0, "as_of", N_("%(value)s nav datums un laiks "
+                                            "(piem., 2026-11-28T23:00:00+02:00)"),
+                       value=_short(str(as_of)))
         next_refresh = manifest.get("next_refresh")
         try:
             if not isinstance(next_refresh, str):
                 raise ValueError
             self.manifest["next_refresh"] = parse_date(next_refresh)
         except ValueError:
-            self.error(None, 0, "next_refresh", f"{_short(str(next_refresh))} is not a date "
-                       "(YYYY-MM-DD)")
+            self.error(None, 0, "next_refresh", N_("%(value)s nav datums (GGGG-MM-DD)"),
+                       value=_short(str(next_refresh)))
         source = manifest.get("source", "")
         if not isinstance(source, str) or len(source) > 200:
-            self.error(None, 0, "source", "must be text of at most 200 characters")
+            self.error(None, 0, "source", N_("jābūt tekstam, ne garākam par 200 rakstzīmēm"))
         else:
             self.manifest["source"] = source
         self.sink.progress(self.bytes_done[0], self.bytes_total, MANIFEST)
@@ -637,11 +655,11 @@ class SnapshotValidator:
         try:
             raw = open(path, "rb")  # noqa: SIM115 - closed by the text wrapper below
         except FileNotFoundError:
-            self.error(None, 0, "", "the file is missing")
+            self.error(None, 0, "", MISSING)
             self.unusable.add(spec.name)
             return
         except OSError as exc:
-            self.error(None, 0, "", f"cannot be read: {exc.strerror}")
+            self.error(None, 0, "", UNREADABLE, detail=exc.strerror)
             self.unusable.add(spec.name)
             return
         hashing = _HashingReader(raw, self.bytes_done)
@@ -670,12 +688,13 @@ class SnapshotValidator:
 
     def _header(self, spec: FileSpec, head: str) -> dict[str, int] | None:
         if not head:
-            self.error(None, 0, "", "the file is empty (no header row)")
+            self.error(None, 0, "", N_("fails ir tukšs (nav virsraksta rindas)"))
             return None
         try:
             header = next(csv.reader(io.StringIO(head, newline=""), strict=True))
         except (csv.Error, StopIteration) as exc:
-            self.error(None, 1, "", f"the header row is not valid CSV: {exc}")
+            self.error(None, 1, "", N_("virsraksta rinda nav derīgs CSV: %(detail)s"),
+                       detail=str(exc))
             return None
         if header and header[0].startswith("\ufeff"):
             header[0] = header[0][1:]
@@ -684,21 +703,23 @@ class SnapshotValidator:
         ok = True
         for i, name in enumerate(header):
             if NOT_UTF8_RE.search(name):
-                self.error(None, 1, "", "the header row is not UTF-8")
+                self.error(None, 1, "", N_("virsraksta rinda nav UTF-8 kodējumā"))
                 return None
             if name in columns:
-                self.error(None, 1, name, "the column appears twice in the header")
+                self.error(None, 1, name, N_("kolonna virsraksta rindā ir divreiz"))
                 ok = False
             elif name not in known:
-                self.warning(None, 1, name, "not a column of this file; ignored")
+                self.warning(None, 1, name, N_("šim failam tādas kolonnas nav; izlaista"))
             columns[name] = i
         for column in spec.columns:
             if column.name not in columns:
                 if column.required:
-                    self.error(None, 1, column.name, "required column missing from the header")
+                    self.error(None, 1, column.name,
+                               N_("virsraksta rindā trūkst obligātas kolonnas"))
                     ok = False
                 else:
-                    self.warning(None, 1, column.name, "optional column missing; taken as empty")
+                    self.warning(None, 1, column.name,
+                                 N_("trūkst neobligātas kolonnas; pieņemta kā tukša"))
         return columns if ok else None
 
     def _chunks(self, spec: FileSpec, text: io.TextIOBase, columns: dict[str, int],
@@ -755,10 +776,11 @@ class SnapshotValidator:
                 for i, row in enumerate(rows):
                     at = first + i if starts is None else starts[i]
                     if not row or row == [""]:
-                        self.report.warning(spec.name, at, "", "empty line ignored")
+                        self.report.warning(spec.name, at, "", N_("tukša rinda izlaista"))
                     elif len(row) != width:
-                        self.report.error(spec.name, at, "",
-                                          f"{len(row)} fields where the header has {width}")
+                        self.report.error(spec.name, at, "", N_(
+                            "rindā ir %(found)s lauki, virsraksta rindā — %(width)s"),
+                            {"found": len(row), "width": width})
                     else:
                         keep.append(i)
                 if starts is None:
@@ -863,7 +885,8 @@ class SnapshotValidator:
             except StopIteration:
                 break
             except csv.Error as exc:
-                self.report.error(file, line + reader.line_num, "", f"not valid CSV: {exc}")
+                self.report.error(file, line + reader.line_num, "",
+                                  N_("nav derīgs CSV: %(detail)s"), {"detail": str(exc)})
                 before = reader.line_num
                 continue
             rows.append(row)
@@ -876,24 +899,29 @@ class SnapshotValidator:
     # (converted where it says so).  The first lines of each are the fast path: a pass or
     # two in C over the column; the row-by-row search only runs when one of them fails.
 
-    def _report(self, ch: _Chunk, name: str, col: Sequence[str], bad: dict[str, str]) -> None:
+    def _report(self, ch: _Chunk, name: str, col: Sequence[str],
+                bad: dict[str, tuple[str, dict]]) -> None:
+        """`bad`: value → (msgid, what fills it in)."""
         for i, value in enumerate(col):
-            message = bad.get(value)
-            if message is not None:
-                self.error(ch, i, name, message)
+            problem = bad.get(value)
+            if problem is not None:
+                self.error(ch, i, name, problem[0], **problem[1])
 
-    def _text_problem(self, name: str, value: str, required: bool) -> str | None:
+    def _text_problem(self, name: str, value: str, required: bool
+                      ) -> tuple[str, dict] | None:
         if not value:
-            return "a value is required" if required else None
+            return (REQUIRED, {}) if required else None
         bad = BAD_CHARS_RE.search(value)
         if bad:
             if NOT_UTF8_RE.match(bad.group()):
-                return "not UTF-8 (the file must be UTF-8 encoded)"
-            return f"control character U+{ord(bad.group()):04X} in the value"
+                return N_("nav UTF-8 (failam jābūt UTF-8 kodējumā)"), {}
+            return (N_("vērtībā ir vadības rakstzīme U+%(code)s"),
+                    {"code": f"{ord(bad.group()):04X}"})
         limit = MAX_LEN.get(name)
         if limit and len(value) > limit:
-            shown = "the value" if name == "personal_code" else _short(value)
-            return f"{shown} is longer than {limit} characters"
+            if name == "personal_code":
+                return N_("vērtība pārsniedz %(limit)s rakstzīmes"), {"limit": limit}
+            return TOO_LONG, {"value": _short(value), "limit": limit}
         return None
 
     def text(self, ch: _Chunk, name: str, required: bool = True, spaced: bool = True
@@ -913,7 +941,8 @@ class SnapshotValidator:
         for value in set(col):
             problem = self._text_problem(name, value, required)
             if problem is None and not spaced and value != value.strip():
-                problem = f"{_short(value)} has spaces around it"
+                problem = (N_("%(value)s sākumā vai beigās ir atstarpe"),
+                           {"value": _short(value)})
             if problem:
                 bad[value] = problem
         self._report(ch, name, col, bad)
@@ -950,9 +979,11 @@ class SnapshotValidator:
         shared = list(map(values.get, col))
         if None not in shared:
             return shared
+        listed = ", ".join(allowed)
         self._report(ch, name, col, {
-            v: f"a value is required (one of {', '.join(allowed)})" if v == "" else
-            f"{_short(v)} is not one of {', '.join(allowed)}"
+            v: (N_("vērtība ir obligāta (viena no: %(allowed)s)"), {"allowed": listed})
+            if v == "" else
+            (N_("%(value)s nav neviena no: %(allowed)s"), {"value": _short(v), "allowed": listed})
             for v in set(col).difference(values)
         })
         return col
@@ -973,8 +1004,9 @@ class SnapshotValidator:
                 parse_date(value)
                 self.dates[value] = self.dates_or_empty[value] = value
             except ValueError:
-                bad[value] = ("a date is required (YYYY-MM-DD)" if value == "" else
-                              f"{_short(value)} is not a date (YYYY-MM-DD, years 1900–2199)")
+                bad[value] = ((N_("datums ir obligāts (GGGG-MM-DD)"), {}) if value == "" else
+                              (N_("%(value)s nav datums (GGGG-MM-DD, gadi 1900–2199)"),
+                               {"value": _short(value)}))
         if bad:
             self._report(ch, name, col, bad)
         return list(map(seen.get, col, repeat("", len(col))))
@@ -991,9 +1023,9 @@ class SnapshotValidator:
             try:
                 cache[value] = parse_money(value)
             except ValueError:
-                bad[value] = ("an amount is required (e.g. 12.30)" if value == "" else
-                              f"{_short(value)} is not an amount (digits, a dot and at most "
-                              "2 decimals, e.g. 12.30)")
+                bad[value] = ((N_("summa ir obligāta (piem., 12.30)"), {}) if value == "" else
+                              (N_("%(value)s nav summa (cipari, punkts un ne vairāk kā 2 "
+                                  "decimālzīmes, piem., 12.30)"), {"value": _short(value)}))
         if bad:
             self._report(ch, name, col, bad)
         return list(map(cache.get, col))
@@ -1007,10 +1039,12 @@ class SnapshotValidator:
         bad = {}
         for value in set(col).difference(cache):
             if not INT_RE.match(value):
-                bad[value] = ("a whole number is required" if value == "" else
-                              f"{_short(value)} is not a whole number")
+                bad[value] = ((N_("vesels skaitlis ir obligāts"), {}) if value == "" else
+                              (N_("%(value)s nav vesels skaitlis"), {"value": _short(value)}))
             elif not minimum <= int(value) <= maximum:
-                bad[value] = f"{int(value)} is out of range ({minimum}–{maximum})"
+                bad[value] = (N_("%(value)s ir ārpus pieļaujamā diapazona "
+                                 "(%(minimum)s–%(maximum)s)"),
+                              {"value": int(value), "minimum": minimum, "maximum": maximum})
             else:
                 cache[value] = int(value)
         if bad:
@@ -1028,11 +1062,13 @@ class SnapshotValidator:
         limit = MAX_LEN[name]
         for value in set(col).difference(seen):
             if not DECIMAL_RE.match(value) or (not signed and value.startswith("-")):
-                bad[value] = ("a number is required" if value == "" else
-                              f"{_short(value)} is not a {'' if signed else 'positive '}"
-                              "decimal number (e.g. 2 or 0.5)")
+                bad[value] = (
+                    (N_("skaitlis ir obligāts"), {}) if value == "" else
+                    (N_("%(value)s nav decimālskaitlis (piem., 2 vai 0.5)") if signed else
+                     N_("%(value)s nav pozitīvs decimālskaitlis (piem., 2 vai 0.5)"),
+                     {"value": _short(value)}))
             elif len(value) > limit:
-                bad[value] = f"{_short(value)} is longer than {limit} characters"
+                bad[value] = TOO_LONG, {"value": _short(value), "limit": limit}
             elif len(seen) < LABELS_KEPT:
                 seen[value] = value
         if bad:
@@ -1060,11 +1096,11 @@ class SnapshotValidator:
             if not value:
                 continue
             if earlier and value in before:
-                self.error(ch, i, name, f"{_short(value)} appears twice (also earlier in the "
-                           "file)")
+                self.error(ch, i, name, N_("%(value)s ir divreiz (arī agrāk šajā failā)"),
+                           value=_short(value))
             elif value in first:
-                self.error(ch, i, name, f"{_short(value)} appears twice (also on line "
-                           f"{ch.line(first[value])})")
+                self.error(ch, i, name, TWICE, value=_short(value),
+                           line=ch.line(first[value]))
             else:
                 first[value] = i
                 if earlier:
@@ -1087,15 +1123,16 @@ class SnapshotValidator:
             return shared
         if target in self.unusable:  # its keys are unknown: only "required" is checked
             if required:
-                self._report(ch, name, col, {"": "a value is required"})
+                self._report(ch, name, col, {"": (REQUIRED, {})})
             return col
         bad = {}
         for value in set(col):
             if value == "":
                 if required:
-                    bad[value] = "a value is required"
+                    bad[value] = REQUIRED, {}
             elif value not in keys:
-                bad[value] = f"{_short(value)} is not in {target}"
+                bad[value] = N_("%(value)s nav failā %(target)s"), {"value": _short(value),
+                                                                   "target": target}
         self._report(ch, name, col, bad)
         return col
 
@@ -1150,26 +1187,27 @@ class SnapshotValidator:
             digits = normalize(code)
             shown = identity.mask_code(code)
             if len(digits) != 11 or not digits.isascii() or not digits.isdigit():
-                self.error(ch, i, "personal_code", f"{shown} is not a personal code "
-                           "(11 digits: DDMMYY-CNNNN or 32NNNN-NNNNN)")
+                self.error(ch, i, "personal_code", N_(
+                    "%(value)s nav personas kods (11 cipari: DDMMGG-CNNNN vai 32NNNN-NNNNN)"),
+                    value=shown)
                 continue
             # identity.hash_code, inlined: one HMAC per private customer
             hashes[i] = hmac.new(key, b"personal-code:" + digits.encode(), sha256).hexdigest()
             masked[i] = shown
             problem = lv_code_problem(digits)
             if problem:
-                self.warning(ch, i, "personal_code", f"{shown}: {problem} (imported as is)")
+                self.warning(ch, i, "personal_code", problem, value=shown)
         for i, reg_no in enumerate(reg_nos):
             if not reg_no:
                 continue
             digits = normalize(reg_no)
             if len(digits) != 11 or not digits.isascii() or not digits.isdigit():
-                self.error(ch, i, "reg_no", f"{_short(reg_no)} is not a registration number "
-                           "(11 digits)")
+                self.error(ch, i, "reg_no", N_("%(value)s nav reģistrācijas numurs (11 cipari)"),
+                           value=_short(reg_no))
                 continue
             problem = lv_code_problem(digits)
             if problem:
-                self.warning(ch, i, "reg_no", f"{_short(reg_no)}: {problem} (imported as is)")
+                self.warning(ch, i, "reg_no", problem, value=_short(reg_no))
         self.emit("customer", [ids, kinds, names, hashes, masked, reg_nos, vat_nos, phones,
                                emails, addresses], ch.n)
 
@@ -1191,7 +1229,7 @@ class SnapshotValidator:
             return
         for i, (a, b) in enumerate(zip(firsts, lasts, strict=True)):
             if a and b and b < a:
-                self.error(ch, i, name, f"{b} is before {first_name} {a}")
+                self.error(ch, i, name, BEFORE, value=b, other_column=first_name, other=a)
 
     def _sites(self, ch: _Chunk) -> None:
         ids = self.text(ch, "site_id", spaced=False)
@@ -1221,7 +1259,7 @@ class SnapshotValidator:
                     continue
                 problem = cache[pair] = rrule_problem(rule, start)
             if problem:
-                self.error(ch, i, "rrule", f"{_short(pair[0], 80)} {problem}")
+                self.error(ch, i, "rrule", problem[0], value=_short(pair[0], 80), **problem[1])
         self.emit("container", [ids, sites, waste, volumes, counts, rules, starts, untils],
                   ch.n)
 
@@ -1260,14 +1298,16 @@ class SnapshotValidator:
         if not all(map(operator.le, starts, ends)):
             for i, (a, b) in enumerate(zip(starts, ends, strict=True)):
                 if a and b and b < a:
-                    self.error(ch, i, "period_end", f"{b} is before period_start {a}")
+                    self.error(ch, i, "period_end", BEFORE, value=b, other_column="period_start",
+                               other=a)
         amounts_ok = None not in nets and None not in vats and None not in totals
         if not amounts_ok or list(map(operator.add, nets, vats)) != totals:
             for i, (net, vat, total) in enumerate(zip(nets, vats, totals, strict=True)):
                 if None not in (net, vat, total) and net + vat != total:
-                    self.error(ch, i, "total", f"{_short(ch.cols['total'][i])} is not net + "
-                               f"vat ({ch.cols['net'][i]} + {ch.cols['vat'][i]} = "
-                               f"{_cents_text(net + vat)})")
+                    self.error(ch, i, "total", N_(
+                        "%(value)s nav net + vat (%(net)s + %(vat)s = %(sum)s)"),
+                        value=_short(ch.cols["total"][i]), net=ch.cols["net"][i],
+                        vat=ch.cols["vat"][i], sum=_cents_text(net + vat))
         return [kinds, issued, due, starts, ends, nets, vats, totals]
 
     def _lines(self, ch: _Chunk) -> None:
@@ -1313,8 +1353,8 @@ class SnapshotValidator:
                 seen[invoice] = bits | bit
                 left[invoice] -= net
         for row in twice:
-            self.error(ch, row, "line_no", f"line {line_nos[row]} of invoice "
-                       f"{_short(ch.cols['invoice_no'][row])} appears twice")
+            self.error(ch, row, "line_no", N_("rēķina %(invoice)s rinda %(line_no)s ir divreiz"),
+                       invoice=_short(ch.cols["invoice_no"][row]), line_no=line_nos[row])
 
     def _line_sums_slowly(self, ch, invoices, line_nos, nets, twice) -> None:
         left = self.invoice_left
@@ -1347,14 +1387,17 @@ class SnapshotValidator:
                 if remaining == 0:
                     continue
                 if not seen[number] and number not in with_lines:
-                    self.report.warning("invoices.csv", 0, "invoice_no",
-                                        f"{_short(invoice)} has no lines in invoice_lines.csv")
+                    self.report.warning("invoices.csv", 0, "invoice_no", N_(
+                        "rēķinam %(invoice)s failā invoice_lines.csv nav rindu"),
+                        {"invoice": _short(invoice)})
                 else:
                     self.report.error(
                         "invoice_lines.csv", 0, "net",
-                        f"the lines of invoice {_short(invoice)} add up to "
-                        f"{_cents_text(abs(remaining))} {'less' if remaining > 0 else 'more'} "
-                        "than its net in invoices.csv",
+                        N_("rēķina %(invoice)s rindu summa ir par %(amount)s mazāka nekā tā net "
+                           "failā invoices.csv") if remaining > 0 else
+                        N_("rēķina %(invoice)s rindu summa ir par %(amount)s lielāka nekā tā "
+                           "net failā invoices.csv"),
+                        {"invoice": _short(invoice), "amount": _cents_text(abs(remaining))},
                     )
 
     def _payments_once(self) -> None:
@@ -1382,9 +1425,8 @@ class SnapshotValidator:
         for payment_id, where in lines.items():
             for line in where[1:]:
                 if payment_id and line not in self.repeats_reported:
-                    self.report.error("payments.csv", line, "payment_id",
-                                      f"{_short(payment_id)} appears twice (also on line "
-                                      f"{where[0]})")
+                    self.report.error("payments.csv", line, "payment_id", TWICE,
+                                      {"value": _short(payment_id), "line": where[0]})
 
     def _payments(self, ch: _Chunk) -> None:
         ids = self.text(ch, "payment_id", spaced=False)
@@ -1392,8 +1434,8 @@ class SnapshotValidator:
             first: dict[str, int] = {}
             for i, value in enumerate(ids):
                 if value in first:
-                    self.error(ch, i, "payment_id", f"{_short(value)} appears twice (also on "
-                               f"line {ch.line(first[value])})")
+                    self.error(ch, i, "payment_id", TWICE, value=_short(value),
+                               line=ch.line(first[value]))
                     self.repeats_reported.add(ch.line(i))
                 elif value:
                     first[value] = i
@@ -1413,8 +1455,10 @@ class SnapshotValidator:
         if list(map(operator.eq, owners, contracts)).count(False) != nowhere:
             for i, (theirs, contract) in enumerate(zip(owners, contracts, strict=True)):
                 if theirs is not None and theirs != contract:
-                    self.error(ch, i, "invoice_no", f"invoice {_short(invoices[i])} is of "
-                               f"contract {_short(theirs)}, not {_short(contract)}")
+                    self.error(ch, i, "invoice_no", N_(
+                        "rēķins %(invoice)s pieder līgumam %(theirs)s, nevis %(contract)s"),
+                        invoice=_short(invoices[i]), theirs=_short(theirs),
+                        contract=_short(contract))
         paid = self.date(ch, "paid_on")
         amounts = self.money(ch, "amount")
         channels = self.label(ch, "channel")
@@ -1433,16 +1477,17 @@ def _cents_text(cents: int) -> str:
     return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
 
 
-def rrule_problem(rule: str, dtstart: str) -> str | None:
-    """Why an RRULE value does not parse (with its dtstart), or None."""
+def rrule_problem(rule: str, dtstart: str) -> tuple[str, dict] | None:
+    """Why an RRULE value does not parse (with its dtstart): a msgid of %(value)s, the
+    rule, and what else fills it in; or None."""
     if ":" in rule or "\n" in rule or "\r" in rule:
-        return "is not a bare RRULE value (e.g. FREQ=WEEKLY;INTERVAL=2;BYDAY=TU)"
+        return N_("%(value)s nav tīra RRULE vērtība (piem., FREQ=WEEKLY;INTERVAL=2;BYDAY=TU)"), {}
     try:
         start = datetime.datetime.combine(parse_date(dtstart), datetime.time())
         rrulestr(rule, dtstart=start)
     except Exception as exc:  # noqa: BLE001 - dateutil raises many kinds on bad input
         detail = str(exc).strip() or type(exc).__name__
-        return f"is not a valid RRULE ({detail[:80]})"
+        return N_("%(value)s nav derīgs RRULE (%(detail)s)"), {"detail": detail[:80]}
     return None
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import datetime
 import fcntl
 import gc
@@ -39,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from zaao_hx.imports.report import Report
+from zaao_hx.web.i18n import gettext
 
 FRAME = struct.Struct("<I")
 F_SETPIPE_SZ = 1031  # Linux: a 1 MB pipe instead of 64 KB means fewer hand-overs
@@ -162,7 +164,8 @@ class Worker:
         data = self.proc.stdout.read(n)
         if len(data) != n:
             self.proc.wait()
-            raise WorkerFailed(f"the checking process stopped (exit status {self.proc.returncode})")
+            raise WorkerFailed(gettext("pārbaudes process apstājās (izejas statuss "
+                                         "%(status)s)", status=self.proc.returncode))
         return data
 
     def frame(self) -> bytes:
@@ -179,7 +182,8 @@ class Worker:
             return None
         if kind == "crash":
             self.proc.wait()
-            raise WorkerFailed(f"the checking process failed:\n{message[1]}")
+            raise WorkerFailed(gettext("pārbaudes process neizdevās:\n%(detail)s",
+                                         detail=message[1]))
         return message
 
     def messages(self) -> Iterator[tuple]:
@@ -208,7 +212,9 @@ class Worker:
                 if not self.stopped and not loop.is_closed():
                     loop.call_soon_threadsafe(frames.put_nowait, exc)
 
-        threading.Thread(target=read, name="import-prefetch", daemon=True).start()
+        # (in the caller's context: a failure is put into words in the caller's language)
+        threading.Thread(target=contextvars.copy_context().run, args=(read,),
+                         name="import-prefetch", daemon=True).start()
         while True:
             frame = await frames.get()
             if isinstance(frame, BaseException):

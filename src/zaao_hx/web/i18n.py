@@ -9,6 +9,8 @@ pages and Python code all translate with the same `gettext`.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from gettext import NullTranslations
 from pathlib import Path
@@ -81,6 +83,16 @@ def current_language() -> str:
 
 def set_language(lang: str):
     return _current.set(lang if lang in LANGUAGES else DEFAULT_LANGUAGE)
+
+
+@contextmanager
+def language(lang: str) -> Iterator[None]:
+    """Translate in `lang` within the block (a command's output, a test)."""
+    token = set_language(lang)
+    try:
+        yield
+    finally:
+        _current.reset(token)
 
 
 def language_from_cookie(value: str | None) -> str:
