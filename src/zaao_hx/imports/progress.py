@@ -15,21 +15,21 @@ from zoneinfo import ZoneInfo
 
 from zaao_hx.imports.report import warning_count_of
 from zaao_hx.imports.service import ImportResult, Progress
-from zaao_hx.web.i18n import N_, gettext, ngettext
+from zaao_hx.web.i18n import N_, gettext, ngettext, number
 
 RIGA = ZoneInfo("Europe/Riga")
 STAGES = {
     "hash": N_("salīdzina ar pēdējo momentuzņēmumu"),
     "checked": N_("visas rindas nolasītas"),
-    "swap": N_("nomaina tabulas ar jaunajām"),
+    "swap": N_("aizstāj tabulas ar jaunajām"),
     "commit": N_("apstiprina transakciju"),
-    "done": N_("gatavs"),
+    "done": N_("pabeigts"),
 }
 OUTCOMES = {
     "imported": N_("importēts"),
     "unchanged": N_("nemainīts"),
     "rejected": N_("noraidīts"),
-    "failed": N_("neizdevās"),
+    "failed": N_("neizdevies"),
     "running": N_("notiek"),
     "interrupted": N_("pārtraukts"),
 }
@@ -62,12 +62,12 @@ class Bar(Progress):
         filled = int(share * self.width)
         bar = "#" * filled + "-" * (self.width - filled)
         elapsed = time.monotonic() - self.started
-        self._draw(f"[{bar}] {share:4.0%}  {file}  {elapsed:5.1f} s")
+        self._draw(f"[{bar}] {share:4.0%}  {file}  {number(elapsed, 1):>5} s")
 
     def stage(self, name: str) -> None:
         elapsed = time.monotonic() - self.started
         bar = "#" * self.width
-        self._draw(f"[{bar}] 100%  {_stage(name)}  {elapsed:5.1f} s", force=True)
+        self._draw(f"[{bar}] 100%  {_stage(name)}  {number(elapsed, 1):>5} s", force=True)
 
     def done(self) -> None:
         if self.text:
@@ -112,24 +112,25 @@ def progress_for(mode: str, stream: TextIO = sys.stderr) -> Progress:
 def summary(result: ImportResult, directory: str) -> str:
     """What the operator reads at the end: the outcome, counts per file, warnings, time."""
     report = result.report
-    seconds = f"{result.seconds:.1f}"
+    seconds = number(result.seconds, 1)
     if result.outcome == "imported":
-        head = gettext("Importēts %(folder)s (%(seconds)s s).", folder=directory,
-                       seconds=seconds)
+        head = gettext("Momentuzņēmums %(folder)s importēts (%(seconds)s s).",
+                       folder=directory, seconds=seconds)
     elif result.outcome == "unchanged":
         head = gettext("%(folder)s ir tas pats momentuzņēmums, kas importēts pēdējoreiz: "
-                       "nav ko darīt (%(seconds)s s).", folder=directory, seconds=seconds)
+                       "nekas nav jādara (%(seconds)s s).", folder=directory, seconds=seconds)
     elif result.outcome == "rejected":
-        head = ngettext("Noraidīts %(folder)s: %(num)s kļūda; datubāze nav mainīta.",
-                        "Noraidīts %(folder)s: %(num)s kļūdas; datubāze nav mainīta.",
-                        report.error_count, folder=directory)
+        head = ngettext(
+            "Momentuzņēmums %(folder)s noraidīts: %(num)s kļūda; datubāze nav mainīta.",
+            "Momentuzņēmums %(folder)s noraidīts: %(num)s kļūdas; datubāze nav mainīta.",
+            report.error_count, folder=directory)
     else:
-        head = gettext("%(folder)s imports neizdevās; datubāze nav mainīta.",
+        head = gettext("%(folder)s importēšana neizdevās; datubāze nav mainīta.",
                        folder=directory)
     lines = [head]
     if report.counts:
         width = max(len(name) for name in report.counts)
-        lines += [f"  {name:<{width}}  {count:>12,}" for name, count in report.counts.items()]
+        lines += [f"  {name:<{width}}  {number(n):>12}" for name, n in report.counts.items()]
     if result.outcome == "imported":
         lines.append("  " + gettext("brīdinājumi: %(num)s", num=report.warning_count))
     if result.message:
@@ -138,7 +139,7 @@ def summary(result: ImportResult, directory: str) -> str:
     if listing:
         lines.append(listing)
     if result.snapshot_id is not None:
-        lines.append(gettext("Vēsture: imports #%(id)s (`zaao-hx imports`).",
+        lines.append(gettext("Vēsture: imports Nr. %(id)s (`zaao-hx imports`).",
                              id=result.snapshot_id))
     return "\n".join(lines)
 
@@ -148,7 +149,7 @@ def history_table(rows: list[dict], running_now: bool) -> str:
     if not rows:
         return gettext("Importu vēl nav.")
     # (the translated headings and outcomes set the widths: they differ by language)
-    heads = [gettext(h) for h in (N_("sākts (Rīga)"), N_("iznākums"), N_("ilga"),
+    heads = [gettext(h) for h in (N_("sākts (Rīga)"), N_("iznākums"), N_("ilgums"),
                                    N_("dati uz"), N_("klienti"), N_("rēķini"),
                                    N_("maksājumi"), N_("brīd."), N_("avots"))]
     outcomes = {key: gettext(text) for key, text in OUTCOMES.items()}
@@ -161,7 +162,7 @@ def history_table(rows: list[dict], running_now: bool) -> str:
     for row in rows:
         started = _moment(row["started_at"])
         finished = _moment(row["finished_at"]) if row["finished_at"] else None
-        took = f"{(finished - started).total_seconds():.1f} s" if finished else "—"
+        took = f"{number((finished - started).total_seconds(), 1)} s" if finished else "—"
         outcome = row["outcome"]
         if outcome == "running" and not running_now:
             outcome = "interrupted"
@@ -170,7 +171,9 @@ def history_table(rows: list[dict], running_now: bool) -> str:
             import json
 
             counts = json.loads(counts or "{}")
-        warnings = warning_count_of(row["report"]) if outcome == "imported" else ""
+        # (counted in `counts` since 2026-12-04; before, only in the listing)
+        warnings = (counts.get("warnings", warning_count_of(row["report"]))
+                    if outcome == "imported" else "")
         out.append(
             f"{row['id']:>5}  {started.astimezone(RIGA):%Y-%m-%d %H:%M}  "
             f"{outcomes.get(outcome, outcome):<{wide}}  "
@@ -182,7 +185,7 @@ def history_table(rows: list[dict], running_now: bool) -> str:
 
 
 def _count(counts: dict, name: str) -> str:
-    return f"{counts[name]:,}" if name in counts else ""
+    return number(counts[name]) if name in counts else ""
 
 
 def _moment(value) -> datetime.datetime:

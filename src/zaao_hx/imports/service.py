@@ -25,7 +25,7 @@ from zaao_hx.imports.report import Report
 from zaao_hx.imports.store import Store, store_for
 from zaao_hx.imports.validate import content_hash, hash_files
 from zaao_hx.imports.worker import Checked, Keyed, Worker, WorkerFailed
-from zaao_hx.web.i18n import N_, gettext
+from zaao_hx.web.i18n import DEFAULT_LANGUAGE, N_, gettext, language
 
 HISTORY_REPORT_LIMIT = 60_000  # characters of report kept in the history row
 
@@ -54,8 +54,11 @@ class ImportResult:
 
 
 def counts_of(report: Report) -> dict[str, int]:
-    """Rows per file, keyed like the demo's counts (customers, invoice_lines…)."""
-    return {name.removesuffix(".csv"): n for name, n in report.counts.items()}
+    """Rows per file, keyed like the demo's counts (customers, invoice_lines…), and the
+    warnings."""
+    counts = {name.removesuffix(".csv"): n for name, n in report.counts.items()}
+    counts["warnings"] = report.warning_count
+    return counts
 
 
 def _manifest_matches(latest: dict, directory: Path) -> bool:
@@ -103,6 +106,9 @@ async def run_import(
             same = content_hash(hash_files(directory), secret_key) == latest["content_hash"]
             if same:
                 report = Report()
+                with language(DEFAULT_LANGUAGE):  # the history's language (see _history_row)
+                    note = gettext("tas pats momentuzņēmums, kas importā Nr. %(id)s: vēlreiz "
+                                   "netiek ielādēts", id=latest["id"])
                 snapshot_id = await store.insert_snapshot(
                     {
                         "as_of": _as_datetime(latest["as_of"]),
@@ -112,8 +118,7 @@ async def run_import(
                         "finished_at": datetime.datetime.now(datetime.UTC),
                         "outcome": "unchanged",
                         "counts": _as_counts(latest["counts"]),
-                        "report": gettext("tas pats momentuzņēmums, kas importā #%(id)s: "
-                                          "vēlreiz netiek ielādēts", id=latest["id"]),
+                        "report": note,
                         "content_hash": latest["content_hash"],
                     }
                 )
@@ -216,8 +221,8 @@ async def _load(
         if latest and result.as_of and result.as_of < _as_datetime(latest["as_of"]):
             result.report.warning(
                 "manifest.json", 0, "as_of",
-                N_("%(value)s ir vecāks par pašreizējo momentuzņēmumu (%(current)s, imports "
-                   "#%(id)s)"),
+                N_("%(value)s ir agrāks par pašreizējā momentuzņēmuma datumu (%(current)s, "
+                   "imports Nr. %(id)s)"),
                 {"value": result.as_of.isoformat(),
                  "current": _as_datetime(latest["as_of"]).isoformat(), "id": latest["id"]},
             )
@@ -253,9 +258,13 @@ async def _load(
 
 
 def _history_row(checked: Checked) -> dict:
+    # The history is kept in Latvian, whatever language the operator reads the command's
+    # output in: one language in the table (and the warnings are counted in `counts`)
+    with language(DEFAULT_LANGUAGE):
+        listing = checked.report.listing()
     row: dict = {
         "counts": counts_of(checked.report),
-        "report": checked.report.listing()[:HISTORY_REPORT_LIMIT],
+        "report": listing[:HISTORY_REPORT_LIMIT],
         "content_hash": checked.content_hash,
     }
     if checked.as_of is not None:

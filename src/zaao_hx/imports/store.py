@@ -40,7 +40,7 @@ from zaao_hx.imports.validate import (
     tail_copy_text,
 )
 from zaao_hx.imports.worker import Keyed
-from zaao_hx.web.i18n import N_, gettext
+from zaao_hx.web.i18n import DEFAULT_LANGUAGE, N_, gettext, language
 
 READ_MODEL_TABLES = list(TABLE_COLUMNS)  # in the order the files are read
 SNAPSHOT_COLUMNS = (
@@ -128,7 +128,8 @@ class SqliteStore(Store):
 
     async def open(self) -> None:
         if not self.path.exists():
-            raise FileNotFoundError(f"no database at {self.path} (run `zaao-hx migrate`)")
+            raise FileNotFoundError(gettext(
+                "datubāzes %(path)s nav (palaidiet `zaao-hx migrate`)", path=str(self.path)))
         # autocommit mode: transactions are the explicit BEGIN / COMMIT below
         self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=60)
 
@@ -156,7 +157,7 @@ class SqliteStore(Store):
     async def mark_interrupted(self) -> int:
         cur = self.conn.execute(
             "UPDATE snapshot SET outcome = 'failed', report = ? WHERE outcome = 'running'",
-            (gettext(INTERRUPTED),),
+            (_interrupted(),),
         )
         return cur.rowcount
 
@@ -224,6 +225,11 @@ class SqliteStore(Store):
 INTERRUPTED = N_("pārtraukts: importa process apstājās pirms beigām (nekas netika mainīts)")
 
 
+def _interrupted() -> str:
+    with language(DEFAULT_LANGUAGE):  # the history's language (see service._history_row)
+        return gettext(INTERRUPTED)
+
+
 # -- PostgreSQL ------------------------------------------------------------------------
 
 NEW = "__import"  # suffix of the tables a snapshot is loaded into
@@ -261,7 +267,7 @@ class PostgresStore(Store):
     async def mark_interrupted(self) -> int:
         status = await self.conn.execute(
             "UPDATE snapshot SET outcome = 'failed', report = $1 WHERE outcome = 'running'",
-            gettext(INTERRUPTED),
+            _interrupted(),
         )
         return int(status.split()[-1])
 

@@ -82,7 +82,7 @@ MISSING = N_("fails nav atrasts")
 UNREADABLE = N_("nevar nolasīt: %(detail)s")
 REQUIRED = N_("vērtība ir obligāta")
 TOO_LONG = N_("%(value)s pārsniedz %(limit)s rakstzīmes")
-TWICE = N_("%(value)s ir divreiz (arī %(line)s. rindā)")
+TWICE = N_("%(value)s atkārtojas (jau %(line)s. rindā)")
 BEFORE = N_("%(value)s ir pirms %(other_column)s %(other)s")
 
 MONEY_RE = re.compile(r"-?([0-9]{1,15})(?:\.([0-9]{1,2}))?\Z")
@@ -184,7 +184,7 @@ LEGAL_WEIGHTS = (9, 1, 4, 8, 3, 10, 2, 5, 7, 6, 1)
 PERSON_WEIGHTS = (10, 5, 8, 4, 2, 1, 6, 3, 7, 9)
 
 
-CHECK_DIGIT_WRONG = N_("%(value)s: nepareizs kontrolcipars (importēts, kā ir)")
+CHECK_DIGIT_WRONG = N_("%(value)s: nepareizs kontrolcipars (importēts bez izmaiņām)")
 
 
 def lv_code_problem(digits: str) -> str | None:
@@ -201,7 +201,7 @@ def lv_code_problem(digits: str) -> str | None:
             datetime.date(1800 + 100 * values[6] + int(digits[4:6]), int(digits[2:4]),
                           int(digits[0:2]))
         except ValueError:
-            return N_("%(value)s: dzimšanas datums nav īsts datums (importēts, kā ir)")
+            return N_("%(value)s: dzimšanas datums nav derīgs datums (importēts bez izmaiņām)")
     check = (1 + sum(w * v for w, v in zip(PERSON_WEIGHTS, values, strict=False))) % 11 % 10
     if check != values[10]:
         return CHECK_DIGIT_WRONG
@@ -624,7 +624,7 @@ class SnapshotValidator:
                 raise ValueError
             instant = datetime.datetime.fromisoformat(as_of)
             if instant.tzinfo is None:
-                self.error(None, 0, "as_of", N_("%(value)s nav UTC nobīdes "
+                self.error(None, 0, "as_of", N_("%(value)s: nav norādīta UTC nobīde "
                                                 "(piem., 2026-11-28T23:00:00+02:00)"),
                            value=_short(as_of))
             else:
@@ -706,7 +706,7 @@ class SnapshotValidator:
                 self.error(None, 1, "", N_("virsraksta rinda nav UTF-8 kodējumā"))
                 return None
             if name in columns:
-                self.error(None, 1, name, N_("kolonna virsraksta rindā ir divreiz"))
+                self.error(None, 1, name, N_("kolonna virsraksta rindā atkārtojas"))
                 ok = False
             elif name not in known:
                 self.warning(None, 1, name, N_("šim failam tādas kolonnas nav; izlaista"))
@@ -719,7 +719,7 @@ class SnapshotValidator:
                     ok = False
                 else:
                     self.warning(None, 1, column.name,
-                                 N_("trūkst neobligātas kolonnas; pieņemta kā tukša"))
+                                 N_("trūkst neobligātas kolonnas; uzskatīta par tukšu"))
         return columns if ok else None
 
     def _chunks(self, spec: FileSpec, text: io.TextIOBase, columns: dict[str, int],
@@ -779,7 +779,7 @@ class SnapshotValidator:
                         self.report.warning(spec.name, at, "", N_("tukša rinda izlaista"))
                     elif len(row) != width:
                         self.report.error(spec.name, at, "", N_(
-                            "rindā ir %(found)s lauki, virsraksta rindā — %(width)s"),
+                            "lauku skaits: %(found)s, virsraksta rindā: %(width)s"),
                             {"found": len(row), "width": width})
                     else:
                         keep.append(i)
@@ -941,7 +941,7 @@ class SnapshotValidator:
         for value in set(col):
             problem = self._text_problem(name, value, required)
             if problem is None and not spaced and value != value.strip():
-                problem = (N_("%(value)s sākumā vai beigās ir atstarpe"),
+                problem = (N_("%(value)s: sākumā vai beigās ir atstarpe"),
                            {"value": _short(value)})
             if problem:
                 bad[value] = problem
@@ -1096,7 +1096,7 @@ class SnapshotValidator:
             if not value:
                 continue
             if earlier and value in before:
-                self.error(ch, i, name, N_("%(value)s ir divreiz (arī agrāk šajā failā)"),
+                self.error(ch, i, name, N_("%(value)s atkārtojas (jau agrāk šajā failā)"),
                            value=_short(value))
             elif value in first:
                 self.error(ch, i, name, TWICE, value=_short(value),
@@ -1353,7 +1353,7 @@ class SnapshotValidator:
                 seen[invoice] = bits | bit
                 left[invoice] -= net
         for row in twice:
-            self.error(ch, row, "line_no", N_("rēķina %(invoice)s rinda %(line_no)s ir divreiz"),
+            self.error(ch, row, "line_no", N_("rēķina %(invoice)s pozīcija %(line_no)s atkārtojas"),
                        invoice=_short(ch.cols["invoice_no"][row]), line_no=line_nos[row])
 
     def _line_sums_slowly(self, ch, invoices, line_nos, nets, twice) -> None:
@@ -1388,14 +1388,14 @@ class SnapshotValidator:
                     continue
                 if not seen[number] and number not in with_lines:
                     self.report.warning("invoices.csv", 0, "invoice_no", N_(
-                        "rēķinam %(invoice)s failā invoice_lines.csv nav rindu"),
+                        "rēķinam %(invoice)s failā invoice_lines.csv nav pozīciju"),
                         {"invoice": _short(invoice)})
                 else:
                     self.report.error(
                         "invoice_lines.csv", 0, "net",
-                        N_("rēķina %(invoice)s rindu summa ir par %(amount)s mazāka nekā tā net "
-                           "failā invoices.csv") if remaining > 0 else
-                        N_("rēķina %(invoice)s rindu summa ir par %(amount)s lielāka nekā tā "
+                        N_("rēķina %(invoice)s pozīciju summa ir par %(amount)s mazāka nekā tā "
+                           "net failā invoices.csv") if remaining > 0 else
+                        N_("rēķina %(invoice)s pozīciju summa ir par %(amount)s lielāka nekā tā "
                            "net failā invoices.csv"),
                         {"invoice": _short(invoice), "amount": _cents_text(abs(remaining))},
                     )
@@ -1481,7 +1481,8 @@ def rrule_problem(rule: str, dtstart: str) -> tuple[str, dict] | None:
     """Why an RRULE value does not parse (with its dtstart): a msgid of %(value)s, the
     rule, and what else fills it in; or None."""
     if ":" in rule or "\n" in rule or "\r" in rule:
-        return N_("%(value)s nav tīra RRULE vērtība (piem., FREQ=WEEKLY;INTERVAL=2;BYDAY=TU)"), {}
+        return N_("%(value)s nav RRULE vērtība bez priedēkļa "
+                  "(piem., FREQ=WEEKLY;INTERVAL=2;BYDAY=TU)"), {}
     try:
         start = datetime.datetime.combine(parse_date(dtstart), datetime.time())
         rrulestr(rule, dtstart=start)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 from babel.support import Translations
 
 from zaao_hx.web.cookies import cookie_from_scope
@@ -75,6 +76,12 @@ def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
     else:
         text = _translations().ngettext(singular, plural, n)
     return text % {"num": n, **variables}
+
+
+def number(value: float, decimals: int = 0) -> str:
+    """A number as the current language writes it: lv 1 177 084 and 12,5; en 1,177,084."""
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(value, format=pattern, locale=_current.get())
 
 
 def current_language() -> str:
