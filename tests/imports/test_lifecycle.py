@@ -4,11 +4,18 @@ snapshot; the history tells it all."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import fcntl
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+
+import asyncpg
 
 from tests.conftest import TEST_DATABASE
 from tests.imports.conftest import (
@@ -27,6 +34,7 @@ from tests.imports.conftest import (
     replace_in,
     write_snapshot,
 )
+from zaao_hx.imports.store import LOCK_KEY
 
 
 def test_the_same_snapshot_twice_changes_nothing(base_loaded, base_dir, tmp_path):
@@ -244,3 +252,55 @@ def test_the_indexes_are_there_after_an_import_or_a_refusal(base_loaded, base_di
     bad = write_snapshot(tmp_path / "bad", replace_in("invoices.csv", "2026-10-02", "2026-13-02"))
     assert do_import(url, bad).outcome == "rejected"
     assert _indexes(url) == before
+
+
+@contextlib.contextmanager
+def _import_lock_held(url: str) -> Iterator[None]:
+    """Hold the lock an import takes, as another import would."""
+    if url.startswith("sqlite"):
+        with open(url.removeprefix("sqlite:///") + ".import-lock", "a+b") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            yield
+        return
+    loop = asyncio.new_event_loop()
+    conn = loop.run_until_complete(asyncpg.connect(url))
+    try:
+        loop.run_until_complete(conn.execute("SELECT pg_advisory_lock($1)", LOCK_KEY))
+        yield
+    finally:
+        loop.run_until_complete(conn.close())  # (the lock goes with its session)
+        loop.close()
+
+
+def test_an_import_waits_for_the_one_running_and_says_so(base_loaded, tmp_path):
+    url = base_loaded
+    folder = write_snapshot(tmp_path / "snapshot", {
+        "manifest.json": BASE["manifest.json"].replace('"t"', '"after the other"')})
+    with _import_lock_held(url):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "zaao_hx.cli", "import", str(folder), "--progress", "lines",
+             "--lang", "en"],
+            env=cli_env(url, tmp_path), cwd=ROOT, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True,
+        )
+        watchdog = threading.Timer(60, proc.kill)  # (a test that fails, not one that hangs)
+        watchdog.start()
+        try:
+            first = proc.stderr.readline()
+            assert first == "import: waiting for another import to finish\n"
+            time.sleep(0.5)
+            assert proc.poll() is None  # still waiting: nothing read, nothing written
+            assert latest_snapshot(url)["source"] != "after the other"
+        except BaseException:
+            proc.kill()
+            raise
+    try:
+        assert proc.wait(timeout=60) == 0, proc.stderr.read()
+        assert proc.stdout.read().startswith(f"Imported {folder} in ")
+        assert "import: reading customers.csv" in proc.stderr.read()
+    finally:
+        watchdog.cancel()
+        proc.stdout.close()
+        proc.stderr.close()
+    history = latest_snapshot(url)
+    assert (history["outcome"], history["source"]) == ("imported", "after the other")

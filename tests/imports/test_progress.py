@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 
 from zaao_hx.imports.progress import Bar, Lines, history_table, progress_for
 from zaao_hx.imports.service import Progress
@@ -25,6 +26,18 @@ def test_a_bar_on_a_terminal_and_silence_elsewhere():
     assert "committing" in text
     assert text.endswith("\r")  # the bar is wiped before the summary
     assert type(progress_for("auto", io.StringIO())) is Progress
+
+
+def test_the_bar_says_when_it_waits_for_another_import():
+    terminal = Terminal()
+    bar = progress_for("auto", terminal)
+    bar.stage("waiting")
+    time.sleep(0.11)  # (redrawn at most ten times a second)
+    bar.update(0, 200, "customers.csv")
+    text = terminal.getvalue()
+    assert text.startswith("\rwaiting for another import to finish  ")
+    assert "[#" not in text.split("\r")[1]  # no bar before it has begun
+    assert "[------------------------------]   0%  customers.csv" in text
 
 
 def test_lines_on_request():

@@ -19,6 +19,7 @@ from zaao_hx.web.i18n import N_, gettext, ngettext, number
 
 RIGA = ZoneInfo("Europe/Riga")
 STAGES = {
+    "waiting": N_("gaida, kamēr beigsies cits imports"),
     "hash": N_("salīdzina ar pēdējo momentuzņēmumu"),
     "checked": N_("visas rindas nolasītas"),
     "swap": N_("aizstāj tabulas ar jaunajām"),
@@ -66,6 +67,9 @@ class Bar(Progress):
 
     def stage(self, name: str) -> None:
         elapsed = time.monotonic() - self.started
+        if name == "waiting":  # not begun: no bar yet
+            self._draw(f"{_stage(name)}  {number(elapsed, 1):>5} s", force=True)
+            return
         bar = "#" * self.width
         self._draw(f"[{bar}] 100%  {_stage(name)}  {number(elapsed, 1):>5} s", force=True)
 

@@ -96,7 +96,7 @@ async def run_import(
     store = store_for(database_url)
     await store.open()
     try:
-        await store.lock()
+        await store.lock(lambda: progress.stage("waiting"))  # (cron's import, say)
         await store.mark_interrupted()
         latest = await store.latest_imported()
         if not force and latest and latest["content_hash"] and _manifest_matches(

@@ -28,7 +28,7 @@ import json
 import re
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +65,8 @@ class Store(ABC):
     async def close(self) -> None: ...
 
     @abstractmethod
-    async def lock(self) -> None: ...
+    async def lock(self, waiting: Callable[[], None]) -> None:
+        """Take the import lock; when another import holds it, call `waiting` first."""
 
     @abstractmethod
     async def latest_imported(self) -> dict | None: ...
@@ -139,9 +140,13 @@ class SqliteStore(Store):
         if self.lock_file is not None:
             self.lock_file.close()  # releases the lock
 
-    async def lock(self) -> None:
+    async def lock(self, waiting: Callable[[], None]) -> None:
         self.lock_file = open(f"{self.path}.import-lock", "a+b")  # noqa: SIM115
-        fcntl.flock(self.lock_file, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(self.lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            waiting()
+            fcntl.flock(self.lock_file, fcntl.LOCK_EX)
 
     def _one(self, sql: str, *args) -> dict | None:
         cur = self.conn.execute(sql, args)
@@ -254,8 +259,10 @@ class PostgresStore(Store):
         if self.conn is not None:
             await self.conn.close()  # also releases the advisory lock
 
-    async def lock(self) -> None:
-        await self.conn.execute("SELECT pg_advisory_lock($1)", LOCK_KEY)
+    async def lock(self, waiting: Callable[[], None]) -> None:
+        if not await self.conn.fetchval("SELECT pg_try_advisory_lock($1)", LOCK_KEY):
+            waiting()
+            await self.conn.execute("SELECT pg_advisory_lock($1)", LOCK_KEY)
 
     async def latest_imported(self) -> dict | None:
         row = await self.conn.fetchrow(
