@@ -63,6 +63,7 @@ def _import(settings: Settings, directory: str, force: bool, progress: str) -> i
                 folder,
                 force=force,
                 progress=progress_for(progress),
+                yield_to_checker=True,
             )
         )
     except Exception as exc:  # noqa: BLE001 - no database to write to: say so, no traceback

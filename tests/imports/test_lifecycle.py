@@ -34,6 +34,7 @@ from tests.imports.conftest import (
     replace_in,
     write_snapshot,
 )
+from zaao_hx.imports.service import YIELD_NICE
 from zaao_hx.imports.store import LOCK_KEY
 
 
@@ -304,3 +305,32 @@ def test_an_import_waits_for_the_one_running_and_says_so(base_loaded, tmp_path):
         proc.stderr.close()
     history = latest_snapshot(url)
     assert (history["outcome"], history["source"]) == ("imported", "after the other")
+
+
+def test_on_postgresql_the_importing_process_gives_way_to_the_checking_one(
+        base_loaded, big, tmp_path):
+    """Three busy processes there (checking, importing, the server's): the checking one,
+    the slower side, keeps its priority and the command's own process lowers its own."""
+    url = base_loaded
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zaao_hx.cli", "import", str(big), "--progress", "lines",
+         "--lang", "en"],
+        env=cli_env(url, tmp_path), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for line in proc.stderr:
+            if "reading invoices.csv" in line:
+                break
+        with open(f"/proc/{proc.pid}/task/{proc.pid}/children") as f:
+            (child,) = map(int, f.read().split())
+        given_way = os.getpriority(os.PRIO_PROCESS, proc.pid) - os.getpriority(
+            os.PRIO_PROCESS, child)
+        assert given_way == (YIELD_NICE if TEST_DATABASE == "postgres" else 0)
+        assert proc.wait(timeout=120) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ from zaao_hx.imports.worker import Checked, Keyed, Worker, WorkerFailed
 from zaao_hx.web.i18n import DEFAULT_LANGUAGE, N_, gettext, language
 
 HISTORY_REPORT_LIMIT = 60_000  # characters of report kept in the history row
+
+YIELD_NICE = 8  # the importing process's niceness beside the checking one (nice 0)
 
 
 class Progress:
@@ -87,7 +90,10 @@ async def run_import(
     *,
     force: bool = False,
     progress: Progress | None = None,
+    yield_to_checker: bool = False,
 ) -> ImportResult:
+    """Import the snapshot in `directory`.  `yield_to_checker`: a process of its own (the
+    command) lowers its priority once the checking process is started (see `_load`)."""
     progress = progress or Progress()
     directory = Path(directory)
     started = datetime.datetime.now(datetime.UTC)
@@ -137,7 +143,7 @@ async def run_import(
             }
         )
         result = await _load(store, directory, secret_key, snapshot_id, progress, stages,
-                             latest)
+                             latest, yield_to_checker)
         result.seconds = time.perf_counter() - clock
         result.stages = stages
         return result
@@ -167,11 +173,18 @@ async def _load(
     progress: Progress,
     stages: dict[str, float],
     latest: dict | None,
+    yield_to_checker: bool = False,
 ) -> ImportResult:
     started = time.perf_counter()
     # PostgreSQL's rows of invoices and lines come keyed: the importer makes each rest's
     # COPY text once (SQLite binds values, so it takes whole rows)
     worker = Worker(directory, secret_key, keyed_tails=store.target == "postgres")
+    if yield_to_checker and store.target == "postgres":
+        # Three busy processes on PostgreSQL (checking, importing, the server's) share the
+        # cores, and the checking one is the slower side: the importing process, which
+        # its pipe lets run behind, gives way to it (100,000 customers, alternating runs:
+        # 11.42 s against 12.05 s on average of 6).  SQLite's two are one a core: no gain.
+        os.nice(YIELD_NICE)
 
     def payload(message: tuple) -> tuple | None:
         if message[0] == "rows":
