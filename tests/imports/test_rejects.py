@@ -143,6 +143,28 @@ CASES = {
         replace_in("contracts.csv", "10-3,C3", "10-3" + "x" * 41 + ",C3"),
         "contracts.csv, line 4, column contract_no", "longer than 40 characters",
     ),
+    "a quote inside a value": (
+        replace_in("invoice_lines.csv", "Konteinera noma", 'Konteinera noma 12" x'),
+        "invoice_lines.csv, line 5", "a quote inside a value",
+    ),
+    "a quote in the header": (
+        {"payments.csv": BASE["payments.csv"].replace("reference\n", 'reference,note"\n')
+         .replace("\n", ",x\n").replace('note",x', 'note"')},
+        "payments.csv, line 1", "a quote inside a value",
+    ),
+    "a line holding only a quoted empty value": (
+        replace_in("payments.csv", "P1,10-1,M1", '""\nP1,10-1,M1'),
+        "payments.csv, line 2", "number of fields: 1, in the header: 7",
+    ),
+    "an rrule that never moves on": (
+        replace_in("containers.csv", "INTERVAL=2;BYDAY=TU", "INTERVAL=0;BYDAY=TU"),
+        "containers.csv, line 2, column rrule", "INTERVAL must be a positive whole number",
+    ),
+    "an rrule with both count and until": (
+        replace_in("containers.csv", "FREQ=WEEKLY;BYDAY=MO", "FREQ=WEEKLY;BYDAY=MO;COUNT=3;"
+                   "UNTIL=20261231"),
+        "containers.csv, line 3, column rrule", "COUNT and UNTIL together",
+    ),
     "control character": (
         replace_in("customers.csv", "Anna Bērziņa", "Anna\x01Bērziņa"),
         "customers.csv, line 2, column name", "control character U+0001",

@@ -84,8 +84,20 @@ REQUIRED = N_("vērtība ir obligāta")
 TOO_LONG = N_("%(value)s pārsniedz %(limit)s rakstzīmes")
 TWICE = N_("%(value)s atkārtojas (jau %(line)s. rindā)")
 BEFORE = N_("%(value)s ir pirms %(other_column)s %(other)s")
+STRAY_QUOTE = N_("pēdiņa vērtības vidū (vērtību ar pēdiņām liek pēdiņās, un pēdiņas tajā "
+                 "dubulto)")
 
-MONEY_RE = re.compile(r"-?([0-9]{1,15})(?:\.([0-9]{1,2}))?\Z")
+# at most 12 digits of euros: a million invoice lines of the most still add up within the
+# 64-bit integers the sums are kept in
+MONEY_RE = re.compile(r"-?([0-9]{1,12})(?:\.([0-9]{1,2}))?\Z")
+# RFC 4180: a value is quoted (its quotes doubled; it may hold commas and line breaks) or
+# holds no quote at all.  (The csv module would take a quote inside an unquoted value as
+# it is; a stray quote would also throw out where a block of lines ends.)
+_FIELD = r'(?:"(?:[^"]|"")*"|[^",\r\n]*)'
+RECORD_RE = re.compile(f"{_FIELD}(?:,{_FIELD})*")
+RECORDS_RE = re.compile(rf"(?:{_FIELD}(?:,{_FIELD})*(?:\r\n|\n|\r))*")
+RECORD_LINE_RE = re.compile(rf"{_FIELD}(?:,{_FIELD})*(?:\r\n|\n|\r|\Z)")
+OPEN_RE = re.compile(f'(?:{_FIELD},)*"(?:[^"]|"")*')  # a record whose quoted value goes on
 DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 INT_RE = re.compile(r"[0-9]{1,9}\Z")
 DECIMAL_RE = re.compile(r"-?[0-9]{1,12}(?:\.[0-9]{1,6})?\Z")
@@ -482,15 +494,24 @@ def _physical_lines(block: str) -> list[str] | None:
     return lines
 
 
-def _record(text: io.TextIOBase) -> str:
-    """The next line, and the ones after it while a quoted value is open."""
-    record = text.readline()
-    while record.count('"') % 2:
+def _complete(block: str, text: io.TextIOBase) -> str:
+    """The block, read on while its last record's quoted value is open (a value over
+    several lines).  A quote that opens no value (in an unquoted one) stops it: reading on
+    would not close it, and `_parse` reports it."""
+    start = 0
+    while True:
+        start = RECORDS_RE.match(block, start).end()
+        if not OPEN_RE.fullmatch(block, start):
+            return block
         more = text.readline()
         if not more:
-            break
-        record += more
-    return record
+            return block
+        block += more
+
+
+def _well_quoted(block: str) -> bool:
+    end = RECORDS_RE.match(block).end()
+    return end == len(block) or RECORD_RE.fullmatch(block, end) is not None
 
 
 class SnapshotValidator:
@@ -532,6 +553,7 @@ class SnapshotValidator:
         self.invoice_left = array("q")  # number → net not yet covered by lines
         self.invoice_lines = array("Q")  # number → bit set of its line numbers (1–63)
         self.invoice_high_lines: set[tuple[int, int]] = set()  # line numbers from 64 on
+        self.overflowed: set[int] = set()  # invoices whose lines' sum went over 64 bits
         self.no_invoice: int | None = None
         # payment ids are only checked for repeats, so a hash each (8 bytes, not a str in a
         # set): sorted at the end, a repeated hash sends us back to the file for the lines
@@ -670,7 +692,7 @@ class SnapshotValidator:
             newline="",
         )
         try:
-            head = _record(text)
+            head = text.readline()  # one line: a column's name holds no line break
             columns = self._header(spec, head)
             if columns is None:
                 self.unusable.add(spec.name)
@@ -690,14 +712,16 @@ class SnapshotValidator:
         if not head:
             self.error(None, 0, "", N_("fails ir tukšs (nav virsraksta rindas)"))
             return None
+        head = head.removeprefix("\ufeff")  # (before parsing: a quoted first name)
+        if not RECORD_RE.fullmatch(head.rstrip("\r\n")):
+            self.error(None, 1, "", STRAY_QUOTE)
+            return None
         try:
             header = next(csv.reader(io.StringIO(head, newline=""), strict=True))
         except (csv.Error, StopIteration) as exc:
             self.error(None, 1, "", N_("virsraksta rinda nav derīgs CSV: %(detail)s"),
                        detail=str(exc))
             return None
-        if header and header[0].startswith("\ufeff"):
-            header[0] = header[0][1:]
         known = {c.name: c for c in spec.columns}
         columns: dict[str, int] = {}
         ok = True
@@ -741,12 +765,8 @@ class SnapshotValidator:
             if block[-1] != "\n":
                 block += text.readline()
             quoted = '"' in block
-            if quoted:
-                while block.count('"') % 2:
-                    more = text.readline()
-                    if not more:
-                        break
-                    block += more
+            if quoted and block.count('"') % 2:
+                block = _complete(block, text)
             if lead:
                 if tried > 50_000 and missed * 2 > tried:
                     lead = 0  # these rows do not repeat: read the plain way
@@ -775,7 +795,9 @@ class SnapshotValidator:
                 keep = []
                 for i, row in enumerate(rows):
                     at = first + i if starts is None else starts[i]
-                    if not row or row == [""]:
+                    # (an empty line: [] from the csv module, [""] split on commas;
+                    # [""] from the csv module is a line holding "")
+                    if not row or (row == [""] and physical is not None):
                         self.report.warning(spec.name, at, "", N_("tukša rinda izlaista"))
                     elif len(row) != width:
                         self.report.error(spec.name, at, "", N_(
@@ -821,7 +843,8 @@ class SnapshotValidator:
         if None in found:
             misses = [i for i, tail in enumerate(found) if tail is None]
             texts = list(map(physical.__getitem__, misses))
-            if any(text.count('"') % 2 for text in texts):
+            if any(text.count('"') % 2 for text in texts) or not all(
+                    map(RECORD_RE.fullmatch, texts)):
                 return None
             try:
                 rows = list(csv.reader(texts, strict=True))
@@ -863,6 +886,8 @@ class SnapshotValidator:
                ) -> tuple[list[list[str]], list[int] | None, int]:
         """Rows of a block with quotes, the line each starts on (None: one line each) and
         the lines the block spans; CSV errors are reported and their rows left out."""
+        if not _well_quoted(block):
+            self._stray_quotes(file, block, line)
         reader = csv.reader(io.StringIO(block, newline=""), strict=True)
         try:
             rows = list(reader)
@@ -893,6 +918,21 @@ class SnapshotValidator:
             starts.append(line + before + 1)
             before = reader.line_num
         return rows, starts, reader.line_num
+
+    def _stray_quotes(self, file: str, block: str, line: int) -> None:
+        """Report the lines of a block where a quote opens no value (RFC 4180)."""
+        pos, at = 0, line + 1
+        while pos < len(block):
+            match = RECORD_LINE_RE.match(block, pos)
+            end = match.end() if match else pos
+            if end == pos:  # the record breaks off here: name its line, go on after it
+                self.report.error(file, at, "", STRAY_QUOTE)
+                breaks = [block.find(c, pos) for c in "\r\n"]
+                nearest = min([b for b in breaks if b >= 0], default=len(block))
+                end = nearest + (2 if block.startswith("\r\n", nearest) else 1)
+            chunk = block[pos:end]
+            at += chunk.count("\n") + chunk.count("\r") - chunk.count("\r\n")
+            pos = end
 
     # -- column checks
     # Each takes a column of the chunk, reports its bad values row by row and returns it
@@ -1343,26 +1383,30 @@ class SnapshotValidator:
         if None in invoices or None in line_nos or None in nets or max(line_nos) > 63:
             self._line_sums_slowly(ch, invoices, line_nos, nets, twice)
         else:
-            for row, (invoice, line_no, net) in enumerate(
-                zip(invoices, line_nos, nets, strict=True)
-            ):
-                bit = 1 << line_no
-                bits = seen[invoice]
-                if bits & bit:
-                    twice.append(row)
-                seen[invoice] = bits | bit
-                left[invoice] -= net
+            row = 0
+            try:
+                for row, (invoice, line_no, net) in enumerate(
+                    zip(invoices, line_nos, nets, strict=True)
+                ):
+                    left[invoice] -= net  # (first: a row that overflows has done nothing)
+                    bit = 1 << line_no
+                    bits = seen[invoice]
+                    if bits & bit:
+                        twice.append(row)
+                    seen[invoice] = bits | bit
+            except OverflowError:  # more than 64 bits of cents: that row on, slowly
+                self._line_sums_slowly(ch, invoices, line_nos, nets, twice, row)
         for row in twice:
             self.error(ch, row, "line_no", N_("rēķina %(invoice)s pozīcija %(line_no)s atkārtojas"),
                        invoice=_short(ch.cols["invoice_no"][row]), line_no=line_nos[row])
 
-    def _line_sums_slowly(self, ch, invoices, line_nos, nets, twice) -> None:
+    def _line_sums_slowly(self, ch, invoices, line_nos, nets, twice, start: int = 0) -> None:
         left = self.invoice_left
         seen = self.invoice_lines
         high = self.invoice_high_lines
         for row, (invoice, line_no, net) in enumerate(zip(invoices, line_nos, nets,
                                                           strict=True)):
-            if invoice is None or line_no is None:
+            if row < start or invoice is None or line_no is None:
                 continue
             if line_no > 63:
                 if (invoice, line_no) in high:
@@ -1373,7 +1417,14 @@ class SnapshotValidator:
                     twice.append(row)
                 seen[invoice] |= 1 << line_no
             if net is not None:
-                left[invoice] -= net
+                try:
+                    left[invoice] -= net
+                except OverflowError:  # (said once an invoice)
+                    if invoice not in self.overflowed:
+                        self.overflowed.add(invoice)
+                        self.error(ch, row, "net", N_(
+                            "rēķina %(invoice)s pozīciju summa pārsniedz pieļaujamo"),
+                            invoice=_short(ch.cols["invoice_no"][row]))
 
     def _lines_cover_invoices(self) -> None:
         """After the last line: the lines of each invoice add up to its net."""
@@ -1483,6 +1534,19 @@ def rrule_problem(rule: str, dtstart: str) -> tuple[str, dict] | None:
     if ":" in rule or "\n" in rule or "\r" in rule:
         return N_("%(value)s nav RRULE vērtība bez priedēkļa "
                   "(piem., FREQ=WEEKLY;INTERVAL=2;BYDAY=TU)"), {}
+    # what dateutil lets through but RFC 5545 does not (INTERVAL=0 would never end)
+    names = [part.partition("=")[0].strip().upper() for part in rule.split(";")]
+    values = dict(part.upper().partition("=")[::2] for part in rule.split(";"))
+    for name in names:
+        if names.count(name) > 1:
+            return N_("%(value)s nav derīgs RRULE (%(part)s atkārtojas)"), {"part": name}
+    if "COUNT" in names and "UNTIL" in names:
+        return N_("%(value)s nav derīgs RRULE (COUNT un UNTIL kopā)"), {}
+    for name in ("INTERVAL", "COUNT"):
+        number = values.get(name, "1").strip()
+        if not number.isdigit() or not number.isascii() or int(number) < 1:
+            return (N_("%(value)s nav derīgs RRULE (%(part)s jābūt pozitīvam veselam "
+                       "skaitlim)"), {"part": name})
     try:
         start = datetime.datetime.combine(parse_date(dtstart), datetime.time())
         rrulestr(rule, dtstart=start)

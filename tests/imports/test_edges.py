@@ -1,0 +1,68 @@
+"""Rows at the edges of the format, checked in-process (no database): quotes where RFC
+4180 allows none, a byte-order mark before a quoted header, sums beyond 64 bits."""
+
+from __future__ import annotations
+
+from tests.conftest import SECRET
+from tests.imports.conftest import BASE, messages, write_snapshot
+from zaao_hx.imports.validate import SnapshotValidator
+
+
+def _check(tmp_path, changes, limit: int = 100):
+    return SnapshotValidator(write_snapshot(tmp_path / "snapshot", changes), SECRET,
+                             limit=limit).run()
+
+
+def _lines_of_many_invoices(description_of) -> dict[str, str]:
+    head = BASE["invoices.csv"].split("\n")[0]
+    invoices = [head] + [f"Z{i},10-1,statement,2026-10-02,2026-10-31,2026-09-01,2026-09-30,"
+                         "15.60,3.28,18.88" for i in range(3000)]
+    lines = [BASE["invoice_lines.csv"].split("\n")[0]] + [
+        f"Z{i},1,{description_of(i)},2,reizes,7.80,21,15.60" for i in range(3000)]
+    return {"invoices.csv": "\n".join(invoices) + "\n",
+            "invoice_lines.csv": "\n".join(lines) + "\n",
+            "payments.csv": BASE["payments.csv"].split("\n")[0] + "\n"}
+
+
+def test_a_stray_quote_is_named_where_it_is_not_where_the_next_quote_is(tmp_path):
+    """Quotes counted to find where a block of lines ends: a stray one must not make the
+    reading run on to the next quoted value (and blame that one's line)."""
+    report = _check(tmp_path, _lines_of_many_invoices(
+        lambda i: 'Caurule 12" x' if i == 5 else '"Two\nlines"' if i == 2000 else "Izvešana"))
+    assert messages(report) == [
+        "invoice_lines.csv, line 7: a quote inside a value (a value with quotes is put in "
+        "quotes, and its quotes doubled)"]
+    assert report.counts["invoice_lines.csv"] == 3000
+
+
+def test_values_over_several_lines_far_apart_are_read_whole(tmp_path):
+    report = _check(tmp_path, _lines_of_many_invoices(
+        lambda i: '"Two\nlines"' if i % 700 == 5 else '"a, ""quoted"" b"' if i % 3 else "x"))
+    assert report.ok, messages(report)
+    assert report.counts["invoice_lines.csv"] == 3000
+
+
+def test_a_byte_order_mark_before_a_quoted_header(tmp_path):
+    sites = BASE["sites.csv"].replace("site_id,", '"site_id",', 1)
+    report = _check(tmp_path, {"sites.csv": "\ufeff" + sites})
+    assert report.ok, messages(report)
+    assert report.counts["sites.csv"] == 3
+
+
+def test_lines_adding_up_beyond_64_bits_are_an_error_not_a_crash(tmp_path):
+    """The largest amounts (12 digits of euros), 93,000 lines of one invoice."""
+    invoices = BASE["invoices.csv"].replace(
+        "I1,20-2,invoice,2026-11-03,2026-11-17,2026-10-01,2026-10-31,101.20,21.25,122.45",
+        "I1,20-2,invoice,2026-11-03,2026-11-17,2026-10-01,2026-10-31,999999999999.99,0.00,"
+        "999999999999.99")
+    assert invoices != BASE["invoices.csv"]
+    head, *_ = BASE["invoice_lines.csv"].split("\n")
+    lines = [head, *(f"I1,{1 + n % 63},x,1,reizes,-999999999999.99,21,-999999999999.99"
+                     for n in range(93_000))]
+    payments = BASE["payments.csv"].split("\n")[0] + "\n"
+    report = _check(tmp_path, {"invoices.csv": invoices, "payments.csv": payments,
+                               "invoice_lines.csv": "\n".join(lines) + "\n"}, limit=10**6)
+    held = [m for m in messages(report) if "add up to more than can be held" in m]
+    # (once, at the line that takes the sum over 2**63 cents)
+    assert held == ["invoice_lines.csv, line 92234, column net: the lines of invoice 'I1' add "
+                    "up to more than can be held"]
