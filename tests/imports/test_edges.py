@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from tests.conftest import SECRET
 from tests.imports.conftest import BASE, messages, write_snapshot
+from zaao_hx.imports import validate
 from zaao_hx.imports.validate import SnapshotValidator
 
 
@@ -33,6 +34,18 @@ def test_a_stray_quote_is_named_where_it_is_not_where_the_next_quote_is(tmp_path
         "invoice_lines.csv, line 7: a quote inside a value (a value with quotes is put in "
         "quotes, and its quotes doubled)"]
     assert report.counts["invoice_lines.csv"] == 3000
+
+
+def test_a_line_with_stray_quotes_then_a_value_over_two_lines(tmp_path, monkeypatch):
+    """Wherever a block ends: the stray quotes' line is passed over in finding where a
+    block's last value ends, so the value over two lines after it is still read whole."""
+    for block in range(120, 700, 23):
+        monkeypatch.setattr(validate, "BLOCK_CHARS", block)
+        report = _check(tmp_path / str(block), _lines_of_many_invoices(
+            lambda i: 'Caurule 12" x 5" y' if i == 5 else '"Two\nlines"' if i == 6 else "x"))
+        assert messages(report) == [
+            "invoice_lines.csv, line 7: a quote inside a value (a value with quotes is put in "
+            "quotes, and its quotes doubled)"], block
 
 
 def test_values_over_several_lines_far_apart_are_read_whole(tmp_path):

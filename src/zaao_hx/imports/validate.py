@@ -496,17 +496,23 @@ def _physical_lines(block: str) -> list[str] | None:
 
 def _complete(block: str, text: io.TextIOBase) -> str:
     """The block, read on while its last record's quoted value is open (a value over
-    several lines).  A quote that opens no value (in an unquoted one) stops it: reading on
-    would not close it, and `_parse` reports it."""
+    several lines).  A line with a quote that opens no value (in an unquoted one) is
+    passed over (`_parse` reports it): its quotes say nothing of where values end."""
     start = 0
     while True:
         start = RECORDS_RE.match(block, start).end()
-        if not OPEN_RE.fullmatch(block, start):
+        if start == len(block):
             return block
-        more = text.readline()
-        if not more:
+        if OPEN_RE.fullmatch(block, start):
+            more = text.readline()
+            if not more:
+                return block
+            block += more
+            continue
+        ends = [i for i in (block.find("\n", start), block.find("\r", start)) if i >= 0]
+        if not ends:  # the broken record is the last one
             return block
-        block += more
+        start = min(ends) + 1 + block.startswith("\r\n", min(ends))
 
 
 def _well_quoted(block: str) -> bool:
