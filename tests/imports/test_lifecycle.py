@@ -334,3 +334,18 @@ def test_on_postgresql_the_importing_process_gives_way_to_the_checking_one(
             proc.wait()
         proc.stdout.close()
         proc.stderr.close()
+
+
+def test_output_cut_short_by_its_reader_is_no_traceback(base_loaded, tmp_path):
+    """`zaao-hx import … | head -1`, the reader going away before the output comes (as
+    `true` does, at once)."""
+    folder = write_snapshot(tmp_path / "snapshot", {
+        "manifest.json": BASE["manifest.json"].replace('"t"', '"cut short"')})
+    done = subprocess.run(
+        f"{sys.executable} -m zaao_hx.cli import {folder} --lang en | true",
+        shell=True, env=cli_env(base_loaded, tmp_path), cwd=ROOT, capture_output=True,
+        text=True, timeout=120,
+    )
+    assert done.stdout == ""
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
+    assert latest_snapshot(base_loaded)["outcome"] == "imported"
