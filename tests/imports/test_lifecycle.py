@@ -38,6 +38,26 @@ from zaao_hx.imports.service import YIELD_NICE
 from zaao_hx.imports.store import LOCK_KEY
 
 
+@contextlib.contextmanager
+def _importing(url: str, folder, data_dir) -> Iterator[subprocess.Popen]:
+    """`zaao-hx import FOLDER --progress lines` running (in English); killed if still
+    running after the block, its pipes closed."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zaao_hx.cli", "import", str(folder), "--progress", "lines",
+         "--lang", "en"],
+        env=cli_env(url, data_dir), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+
+
 def test_the_same_snapshot_twice_changes_nothing(base_loaded, base_dir, tmp_path):
     url = base_loaded
     before = dump(url)
@@ -171,24 +191,12 @@ def test_readers_keep_the_old_snapshot_until_the_commit(base_loaded, big, tmp_pa
     """While an import runs, the portal reads the previous snapshot, never a mix."""
     url = base_loaded
     old = counts(url)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "zaao_hx.cli", "import", str(big), "--progress", "lines",
-         "--lang", "en"],
-        env=cli_env(url, tmp_path), cwd=ROOT, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True,
-    )
-    try:
+    with _importing(url, big, tmp_path) as proc:
         for line in proc.stderr:
             if "reading payments.csv" in line:
                 assert counts(url) == old
                 break
         assert proc.wait(timeout=120) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
     assert counts(url)["customer"] == 4000
 
 
@@ -277,32 +285,23 @@ def test_an_import_waits_for_the_one_running_and_says_so(base_loaded, tmp_path):
     url = base_loaded
     folder = write_snapshot(tmp_path / "snapshot", {
         "manifest.json": BASE["manifest.json"].replace('"t"', '"after the other"')})
-    with _import_lock_held(url):
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "zaao_hx.cli", "import", str(folder), "--progress", "lines",
-             "--lang", "en"],
-            env=cli_env(url, tmp_path), cwd=ROOT, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True,
-        )
-        watchdog = threading.Timer(60, proc.kill)  # (a test that fails, not one that hangs)
-        watchdog.start()
-        try:
-            first = proc.stderr.readline()
-            assert first == "import: waiting for another import to finish\n"
-            time.sleep(0.5)
-            assert proc.poll() is None  # still waiting: nothing read, nothing written
-            assert latest_snapshot(url)["source"] != "after the other"
-        except BaseException:
-            proc.kill()
-            raise
-    try:
-        assert proc.wait(timeout=60) == 0, proc.stderr.read()
-        assert proc.stdout.read().startswith(f"Imported {folder} in ")
-        assert "import: reading customers.csv" in proc.stderr.read()
-    finally:
-        watchdog.cancel()
-        proc.stdout.close()
-        proc.stderr.close()
+    with contextlib.ExitStack() as other:
+        other.enter_context(_import_lock_held(url))  # (held before the command starts)
+        with _importing(url, folder, tmp_path) as proc:
+            watchdog = threading.Timer(60, proc.kill)  # (a test that fails, not one that hangs)
+            watchdog.start()
+            try:
+                first = proc.stderr.readline()
+                assert first == "import: waiting for another import to finish\n"
+                time.sleep(0.5)
+                assert proc.poll() is None  # still waiting: nothing read, nothing written
+                assert latest_snapshot(url)["source"] != "after the other"
+                other.close()  # the other import ends
+                assert proc.wait(timeout=60) == 0, proc.stderr.read()
+                assert proc.stdout.read().startswith(f"Imported {folder} in ")
+                assert "import: reading customers.csv" in proc.stderr.read()
+            finally:
+                watchdog.cancel()
     history = latest_snapshot(url)
     assert (history["outcome"], history["source"]) == ("imported", "after the other")
 
@@ -312,13 +311,7 @@ def test_on_postgresql_the_importing_process_gives_way_to_the_checking_one(
     """Three busy processes there (checking, importing, the server's): the checking one,
     the slower side, keeps its priority and the command's own process lowers its own."""
     url = base_loaded
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "zaao_hx.cli", "import", str(big), "--progress", "lines",
-         "--lang", "en"],
-        env=cli_env(url, tmp_path), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    with _importing(url, big, tmp_path) as proc:
         for line in proc.stderr:
             if "reading invoices.csv" in line:
                 break
@@ -328,12 +321,6 @@ def test_on_postgresql_the_importing_process_gives_way_to_the_checking_one(
             os.PRIO_PROCESS, child)
         assert given_way == (YIELD_NICE if TEST_DATABASE == "postgres" else 0)
         assert proc.wait(timeout=120) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
 
 
 def test_output_cut_short_by_its_reader_is_no_traceback(base_loaded, tmp_path):
