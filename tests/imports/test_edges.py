@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import SECRET
 from tests.imports.conftest import BASE, messages, write_snapshot
 from zaao_hx.imports import validate
@@ -36,13 +38,15 @@ def test_a_stray_quote_is_named_where_it_is_not_where_the_next_quote_is(tmp_path
     assert report.counts["invoice_lines.csv"] == 3000
 
 
-def test_a_line_with_stray_quotes_then_a_value_over_two_lines(tmp_path, monkeypatch):
+@pytest.mark.parametrize("stray", ['Caurule 12" x', 'Caurule 12" x 5" y'])
+def test_a_line_with_stray_quotes_then_a_value_over_two_lines(tmp_path, monkeypatch, stray):
     """Wherever a block ends: the stray quotes' line is passed over in finding where a
-    block's last value ends, so the value over two lines after it is still read whole."""
+    block's last value ends, so the value over two lines after it is still read whole
+    (with one stray quote the block's quotes even pair up, as if nothing were open)."""
     for block in range(120, 700, 23):
         monkeypatch.setattr(validate, "BLOCK_CHARS", block)
         report = _check(tmp_path / str(block), _lines_of_many_invoices(
-            lambda i: 'Caurule 12" x 5" y' if i == 5 else '"Two\nlines"' if i == 6 else "x"))
+            lambda i: stray if i == 5 else '"Two\nlines"' if i == 6 else "x"))
         assert messages(report) == [
             "invoice_lines.csv, line 7: a quote inside a value (a value with quotes is put in "
             "quotes, and its quotes doubled)"], block
@@ -79,3 +83,22 @@ def test_lines_adding_up_beyond_64_bits_are_an_error_not_a_crash(tmp_path):
     # (once, at the line that takes the sum over 2**63 cents)
     assert held == ["invoice_lines.csv, line 92234, column net: the lines of invoice 'I1' add "
                     "up to more than can be held"]
+
+
+
+def test_a_stray_quote_then_a_value_over_two_lines_across_a_block_end(tmp_path):
+    """One stray quote early in a block, and a value over two lines that the block's end
+    cuts: the block's quotes pair up, yet its last value is open and is read on."""
+    head, *rows = BASE["customers.csv"].splitlines(keepends=True)
+    first = 'C9,private,Jānis "J Kalniņš,161175-19997,,,,,\n'
+    filler = "".join(f"F{i:05d},private,X,161175-19997,,,,,\n" for i in range(2000))
+    cut = filler[:validate.BLOCK_CHARS - len(first) - 10]
+    cut = cut[:cut.rfind("\n") + 1]  # whole rows, up to 10 to 46 characters before the end
+    spanning = 'C8,private,Ēriks,161175-19997,,,,,"Meža iela\n3, Smiltene"\n'
+    # (a block is read after the header; it ends inside the first line of `spanning`)
+    assert len(first + cut) < validate.BLOCK_CHARS < len(first + cut + spanning) - 14
+    report = _check(tmp_path, {  # (bytes: written as they are, LF line ends)
+        "customers.csv": (head + first + cut + spanning + "".join(rows)).encode()})
+    assert messages(report) == [
+        "customers.csv, line 2: a quote inside a value (a value with quotes is put in "
+        "quotes, and its quotes doubled)"]

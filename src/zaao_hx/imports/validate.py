@@ -87,8 +87,8 @@ BEFORE = N_("%(value)s ir pirms %(other_column)s %(other)s")
 STRAY_QUOTE = N_("pēdiņa vērtības vidū (vērtību ar pēdiņām liek pēdiņās, un pēdiņas tajā "
                  "dubulto)")
 
-# at most 12 digits of euros: a million invoice lines of the most still add up within the
-# 64-bit integers the sums are kept in
+# at most 12 digits of euros (an invoice's lines are summed in 64-bit integers: 92,000
+# lines of the most would go over, which is reported, not a crash)
 MONEY_RE = re.compile(r"-?([0-9]{1,12})(?:\.([0-9]{1,2}))?\Z")
 # RFC 4180: a value is quoted (its quotes doubled; it may hold commas and line breaks) or
 # holds no quote at all.  (The csv module would take a quote inside an unquoted value as
@@ -504,10 +504,18 @@ def _complete(block: str, text: io.TextIOBase) -> str:
         if start == len(block):
             return block
         if OPEN_RE.fullmatch(block, start):
-            more = text.readline()
-            if not more:
+            # lines until its quotes pair up (counted in the new lines only), then the
+            # record is looked at again
+            parts, still_open = [block], True
+            while still_open:
+                more = text.readline()
+                if not more:
+                    break
+                parts.append(more)
+                still_open ^= more.count('"') % 2 == 1
+            block = "".join(parts)
+            if still_open:
                 return block
-            block += more
             continue
         ends = [i for i in (block.find("\n", start), block.find("\r", start)) if i >= 0]
         if not ends:  # the broken record is the last one
@@ -791,7 +799,10 @@ class SnapshotValidator:
                 rows = list(map(split, physical))
                 lines = len(physical)
             else:
-                rows, starts, lines = self._parse(spec.name, block, line)
+                well = not quoted or _well_quoted(block)
+                if not well:  # a stray quote: the block may end inside a value
+                    block = _complete(block, text)
+                rows, starts, lines = self._parse(spec.name, block, line, well)
             first = line + 1
             line += lines
             if not rows:
@@ -888,11 +899,11 @@ class SnapshotValidator:
             chunk.cols[name] = column
         return chunk
 
-    def _parse(self, file: str, block: str, line: int
+    def _parse(self, file: str, block: str, line: int, well_quoted: bool = True
                ) -> tuple[list[list[str]], list[int] | None, int]:
         """Rows of a block with quotes, the line each starts on (None: one line each) and
         the lines the block spans; CSV errors are reported and their rows left out."""
-        if not _well_quoted(block):
+        if not well_quoted:
             self._stray_quotes(file, block, line)
         reader = csv.reader(io.StringIO(block, newline=""), strict=True)
         try:
@@ -1441,7 +1452,7 @@ class SnapshotValidator:
             with_lines = {number for number, _ in self.invoice_high_lines}
             for invoice, number in self.invoices.items():
                 remaining = left[number]
-                if remaining == 0:
+                if remaining == 0 or number in self.overflowed:  # (reported already)
                     continue
                 if not seen[number] and number not in with_lines:
                     self.report.warning("invoices.csv", 0, "invoice_no", N_(
