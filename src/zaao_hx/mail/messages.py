@@ -34,13 +34,10 @@ def environment() -> Environment:
 def render_mail(name: str, language: str, context: dict[str, Any]) -> tuple[str, str, str]:
     """(subject, text, html) of mail `name` in `language`."""
     env = environment()
-    token = i18n.set_language(language)
-    try:
+    with i18n.language(language):
         context = {"language": i18n.current_language(), **context}
         subject = " ".join(env.get_template(f"mail/{name}.subject.txt").render(context).split())
         context["subject"] = subject  # the HTML layout's <title>
         text = env.get_template(f"mail/{name}.txt").render(context)
         html = env.get_template(f"mail/{name}.html").render(context)
-    finally:
-        i18n._current.reset(token)
     return subject, text, html

@@ -116,8 +116,5 @@ class LanguageMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        token = set_language(language_from_cookie(cookie_from_scope(scope, LANG_COOKIE)))
-        try:
+        with language(language_from_cookie(cookie_from_scope(scope, LANG_COOKIE))):
             await self.app(scope, receive, send)
-        finally:
-            _current.reset(token)
