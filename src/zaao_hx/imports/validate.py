@@ -94,9 +94,10 @@ MONEY_RE = re.compile(r"-?([0-9]{1,12})(?:\.([0-9]{1,2}))?\Z")
 # holds no quote at all.  (The csv module would take a quote inside an unquoted value as
 # it is; a stray quote would also throw out where a block of lines ends.)
 _FIELD = r'(?:"(?:[^"]|"")*"|[^",\r\n]*)'
-RECORD_RE = re.compile(f"{_FIELD}(?:,{_FIELD})*")
-RECORDS_RE = re.compile(rf"(?:{_FIELD}(?:,{_FIELD})*(?:\r\n|\n|\r))*")
-RECORD_LINE_RE = re.compile(rf"{_FIELD}(?:,{_FIELD})*(?:\r\n|\n|\r|\Z)")
+_RECORD = f"{_FIELD}(?:,{_FIELD})*"
+RECORD_RE = re.compile(_RECORD)
+RECORDS_RE = re.compile(rf"(?:{_RECORD}(?:\r\n|\n|\r))*")
+RECORD_LINE_RE = re.compile(rf"{_RECORD}(?:\r\n|\n|\r|\Z)")
 OPEN_RE = re.compile(f'(?:{_FIELD},)*"(?:[^"]|"")*')  # a record whose quoted value goes on
 DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 INT_RE = re.compile(r"[0-9]{1,9}\Z")
@@ -517,10 +518,15 @@ def _complete(block: str, text: io.TextIOBase) -> str:
             if still_open:
                 return block
             continue
-        ends = [i for i in (block.find("\n", start), block.find("\r", start)) if i >= 0]
-        if not ends:  # the broken record is the last one
-            return block
-        start = min(ends) + 1 + block.startswith("\r\n", min(ends))
+        start = _next_line(block, start)  # (past a broken record: `_parse` reports it)
+
+
+def _next_line(block: str, pos: int) -> int:
+    """Where the line after the one `pos` is in starts (the block's end if none)."""
+    ends = [i for i in (block.find("\n", pos), block.find("\r", pos)) if i >= 0]
+    if not ends:
+        return len(block)
+    return min(ends) + 1 + block.startswith("\r\n", min(ends))
 
 
 def _well_quoted(block: str) -> bool:
@@ -944,9 +950,7 @@ class SnapshotValidator:
             end = match.end() if match else pos
             if end == pos:  # the record breaks off here: name its line, go on after it
                 self.report.error(file, at, "", STRAY_QUOTE)
-                breaks = [block.find(c, pos) for c in "\r\n"]
-                nearest = min([b for b in breaks if b >= 0], default=len(block))
-                end = nearest + (2 if block.startswith("\r\n", nearest) else 1)
+                end = _next_line(block, pos)
             chunk = block[pos:end]
             at += chunk.count("\n") + chunk.count("\r") - chunk.count("\r\n")
             pos = end
