@@ -1,13 +1,90 @@
-"""`zaao-hx`: the operator's commands (CONTRACTS.md names them)."""
+"""`zaao-hx`: the operator's commands (CONTRACTS.md names them).
+
+What they say — help, errors, summaries — is Latvian unless `--lang en` is given (every
+command takes it), argparse's own words (usage, its errors) included: they come through
+the same catalogue as the rest.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
 import os
 import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 from zaao_hx.settings import Settings, SettingsError
+from zaao_hx.web.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, gettext, language, ngettext, number
+
+# argparse's own texts (its msgids, for Python's gettext) → ours.  Those a user of these
+# commands can meet; anything else argparse says stays English.
+# (tests/test_cli.py checks that each is still a text of this Python's argparse.)
+ARGPARSE_TEXTS = {
+    "usage: ": N_("lietojums: "),
+    "positional arguments": N_("pozicionālie argumenti"),
+    "options": N_("opcijas"),
+    "show this help message and exit": N_("parāda šo palīdzību un beidz darbu"),
+    "%(prog)s: error: %(message)s\n": N_("%(prog)s: kļūda: %(message)s\n"),
+    "argument %(argument_name)s: %(message)s": N_("arguments %(argument_name)s: %(message)s"),
+    "the following arguments are required: %s": N_("trūkst obligāto argumentu: %s"),
+    "unrecognized arguments: %s": N_("nezināmi argumenti: %s"),
+    "expected one argument": N_("jānorāda vērtība"),
+    "invalid choice: %(value)r (choose from %(choices)s)": N_(
+        "nederīga izvēle: %(value)r (jāizvēlas no: %(choices)s)"),
+    "ambiguous option: %(option)s could match %(matches)s": N_(
+        "neviennozīmīga opcija: %(option)s var būt %(matches)s"),
+}
+
+
+def _argparse_text(text: str) -> str:
+    return gettext(ARGPARSE_TEXTS[text]) if text in ARGPARSE_TEXTS else text
+
+
+@contextmanager
+def _argparse_translated() -> Iterator[None]:
+    """argparse's words through the catalogue while a parser is made and used (argparse
+    looks its `_` up in its module each time it says something)."""
+    before = argparse._
+    argparse._ = _argparse_text
+    try:
+        yield
+    finally:
+        argparse._ = before
+
+
+def _language_asked(argv: Sequence[str]) -> str:
+    """The `--lang` of a command line, before argparse has read it (its help and its
+    errors are said in it); the default when there is none we know."""
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--lang" and i + 1 < len(argv) and argv[i + 1] in LANGUAGES:
+            return argv[i + 1]
+        if arg.startswith("--lang=") and arg[len("--lang="):] in LANGUAGES:
+            return arg[len("--lang="):]
+    return DEFAULT_LANGUAGE
+
+
+def _whole(minimum: int | None = None, maximum: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number within bounds, refused in the user's language."""
+
+    def whole(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                gettext("%(value)s nav vesels skaitlis", value=repr(text))) from None
+        if minimum is not None and value < minimum:
+            raise argparse.ArgumentTypeError(
+                gettext("%(value)s ir mazāks par %(minimum)s", value=value, minimum=minimum))
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(
+                gettext("%(value)s ir lielāks par %(maximum)s", value=value, maximum=maximum))
+        return value
+
+    return whole
 
 
 def _migrate(settings: Settings) -> int:
@@ -49,7 +126,6 @@ def _import(settings: Settings, directory: str, force: bool, progress: str) -> i
 
     from zaao_hx.imports.progress import progress_for, summary
     from zaao_hx.imports.service import run_import
-    from zaao_hx.web.i18n import gettext
 
     folder = Path(directory)
     if not folder.is_dir():
@@ -84,59 +160,90 @@ def _imports(settings: Settings, limit: int) -> int:
     return 0
 
 
-def _generate(directory: str, customers: int, seed: int, as_of: str | None) -> int:
-    import datetime
+def _generate(directory: str, customers: int, seed: int, as_of: datetime.date | None
+              ) -> int:
     import time
     from pathlib import Path
 
     from zaao_hx.imports.generate import DEFAULT_AS_OF, generate
 
-    day = datetime.date.fromisoformat(as_of) if as_of else DEFAULT_AS_OF
+    day = as_of or DEFAULT_AS_OF
     started = time.perf_counter()
     counts = generate(Path(directory), customers, seed=seed, as_of=day)
     took = time.perf_counter() - started
-    print(f"Wrote a snapshot of {customers:,} customers (seed {seed}, as of {day}) to "
-          f"{directory} in {took:.1f} s:")
+    print(ngettext(
+        "Momentuzņēmums ar %(count)s klientu (gadījumskaitļu sēkla %(seed)s, stāvoklis "
+        "%(day)s) ierakstīts mapē %(folder)s %(seconds)s s laikā:",
+        "Momentuzņēmums ar %(count)s klientiem (gadījumskaitļu sēkla %(seed)s, stāvoklis "
+        "%(day)s) ierakstīts mapē %(folder)s %(seconds)s s laikā:",
+        customers, count=number(customers), seed=seed, day=day.isoformat(), folder=directory,
+        seconds=number(round(took, 1))))
     for name, count in counts.items():
-        print(f"  {name:<26} {count:>12,}")
+        print(f"  {name:<26} {number(count):>12}")
     return 0
 
 
+def _day(text: str) -> datetime.date:
+    """An argparse type: a date as YYYY-MM-DD."""
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(gettext(
+            "%(value)s nav datums GGGG-MM-DD", value=repr(text))) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="zaao-hx", description="ZAAO Klientiem portal")
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("migrate", help="apply all database migrations (idempotent)")
-    sub.add_parser("demo", help="load the demo data set (idempotent)")
-    serve = sub.add_parser("serve", help="serve the portal over HTTP")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
-    worker = sub.add_parser("worker", help="send queued mail in the background")
-    worker.add_argument("--once", action="store_true", help="run one pass and exit")
-    imp = sub.add_parser(
-        "import",
-        help="import a billing snapshot folder (exit 1 with a report when any row is wrong)",
-    )
-    imp.add_argument("directory", help="folder with manifest.json and the CSV files")
-    imp.add_argument(
-        "--force", action="store_true",
-        help="load it even when it is the snapshot imported last time",
-    )
-    imp.add_argument(
-        "--progress", choices=["auto", "bar", "lines", "none"], default="auto",
-        help="progress on stderr: a bar when it is a terminal (auto), one line per step, "
-        "or none",
-    )
-    imports = sub.add_parser("imports", help="list the import history, newest first")
-    imports.add_argument("--limit", type=int, default=20)
-    for staff in (imp, imports):  # what company staff read: Latvian unless asked
-        staff.add_argument("--lang", choices=["lv", "en"], default="lv",
-                           help="the language of the report and the history (default lv)")
-    gen = sub.add_parser("generate", help="write a synthetic billing snapshot")
-    gen.add_argument("directory")
-    gen.add_argument("--customers", type=int, required=True)
-    gen.add_argument("--seed", type=int, default=1)
-    gen.add_argument("--as-of", help="the snapshot's date, YYYY-MM-DD (default 2026-11-28)")
+    """The command line, its texts in the language of the moment (see `_main`)."""
+    def lang(parser: argparse.ArgumentParser, default: str) -> None:
+        parser.add_argument("--lang", choices=list(LANGUAGES), default=default,
+                            help=gettext("valoda: lv (noklusētā) vai en"))
+
+    parser = argparse.ArgumentParser(
+        prog="zaao-hx", description=gettext("ZAAO Klientiem portāla komandas"))
+    lang(parser, DEFAULT_LANGUAGE)
+    sub = parser.add_subparsers(dest="command", required=True, metavar=gettext("KOMANDA"))
+
+    def command(name: str, text: str) -> argparse.ArgumentParser:
+        command = sub.add_parser(name, help=text, description=text)
+        # (no default of its own: it would undo `zaao-hx --lang en COMMAND`)
+        lang(command, argparse.SUPPRESS)
+        return command
+
+    command("migrate", gettext("piemēro visas datubāzes migrācijas (atkārtoti droši)"))
+    command("demo", gettext("ielādē demonstrācijas datus (atkārtoti droši)"))
+    serve = command("serve", gettext("atver portālu HTTP"))
+    serve.add_argument("--host", default="127.0.0.1", metavar=gettext("ADRESE"),
+                       help=gettext("adrese, kurā klausīties (127.0.0.1)"))
+    serve.add_argument("--port", type=_whole(1, 65535), default=8000, metavar=gettext("PORTS"),
+                       help=gettext("ports (8000)"))
+    serve.add_argument("--workers", type=_whole(1), default=1, metavar=gettext("SKAITS"),
+                       help=gettext("procesu skaits (1)"))
+    worker = command("worker", gettext("fonā sūta rindā gaidošās e-pasta vēstules"))
+    worker.add_argument("--once", action="store_true",
+                        help=gettext("vienu reizi nosūta, kas gaida, un beidz darbu"))
+    imp = command("import", gettext(
+        "importē norēķinu sistēmas momentuzņēmuma mapi (ja kāda rinda ir kļūdaina: "
+        "izejas kods 1 un pārskats, datubāze netiek mainīta)"))
+    imp.add_argument("directory", metavar=gettext("MAPE"),
+                     help=gettext("mape ar manifest.json un CSV failiem"))
+    imp.add_argument("--force", action="store_true", help=gettext(
+        "ielādē arī tad, ja tas ir pēdējoreiz importētais momentuzņēmums"))
+    imp.add_argument("--progress", choices=["auto", "bar", "lines", "none"], default="auto",
+                     help=gettext(
+                         "gaita stderr plūsmā: josla, ja tas ir terminālis (auto), rinda par "
+                         "katru soli (lines) vai nekas (none)"))
+    imports = command("imports", gettext("importu vēsture, jaunākie vispirms"))
+    imports.add_argument("--limit", type=_whole(1), default=20, metavar=gettext("SKAITS"),
+                         help=gettext("cik importu parādīt (20)"))
+    gen = command("generate", gettext("uzraksta sintētisku norēķinu momentuzņēmumu"))
+    gen.add_argument("directory", metavar=gettext("MAPE"),
+                     help=gettext("mape, kurā rakstīt (tiek izveidota)"))
+    gen.add_argument("--customers", type=_whole(1), required=True, metavar=gettext("SKAITS"),
+                     help=gettext("klientu skaits"))
+    gen.add_argument("--seed", type=_whole(), default=1, metavar=gettext("SKAITLIS"),
+                     help=gettext("gadījumskaitļu sēkla (1)"))
+    gen.add_argument("--as-of", type=_day, metavar=gettext("DATUMS"), help=gettext(
+        "momentuzņēmuma datums, GGGG-MM-DD (2026-11-28)"))
     return parser
 
 
@@ -151,7 +258,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    with language(_language_asked(argv)), _argparse_translated():
+        args = build_parser().parse_args(argv)
+    with language(args.lang):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
@@ -163,13 +277,10 @@ def _main(argv: list[str] | None) -> int:
         return _demo(settings)
     if args.command == "serve":
         return _serve(settings, args.host, args.port, args.workers)
-    if args.command in ("import", "imports"):
-        from zaao_hx.web.i18n import language
-
-        with language(args.lang):
-            if args.command == "import":
-                return _import(settings, args.directory, args.force, args.progress)
-            return _imports(settings, args.limit)
+    if args.command == "import":
+        return _import(settings, args.directory, args.force, args.progress)
+    if args.command == "imports":
+        return _imports(settings, args.limit)
     if args.command == "generate":
         return _generate(args.directory, args.customers, args.seed, args.as_of)
     if args.command == "worker":

@@ -45,6 +45,7 @@ from zaao_hx.billing.tables import (
 from zaao_hx.db import write_transaction
 from zaao_hx.imports.format import WASTE_LINE_TEXT
 from zaao_hx.settings import Settings
+from zaao_hx.web.i18n import gettext
 
 RIGA = ZoneInfo("Europe/Riga")
 VAT_RATE = 21  # percent
@@ -819,26 +820,34 @@ async def load_demo(settings: Settings, today: datetime.date | None = None) -> s
 def _summary(data: DemoData, today: datetime.date, stats: _Stats) -> str:
     counts = data.counts()
     ordinary = "; ".join(
-        f"{c['name']} ({c['kind']} person), contract no. {c['contract_no']}, "
-        + (
-            f"personal code {c['personal_code']}"
-            if c["personal_code"]
-            else f"registration no. {c['reg_no']}"
-        )
+        gettext("%(name)s (%(kind)s), līguma nr. %(contract)s, %(key)s",
+                name=c["name"],
+                kind=gettext("fiziska persona") if c["personal_code"]
+                else gettext("juridiska persona"),
+                contract=c["contract_no"],
+                key=gettext("personas kods %(code)s", code=c["personal_code"])
+                if c["personal_code"]
+                else gettext("reģistrācijas nr. %(reg_no)s", reg_no=c["reg_no"]))
         for c in ORDINARY_CUSTOMERS
     )
     if stats.changed:
-        change = f"{stats.inserted} rows added, {stats.updated} updated, {stats.deleted} removed"
+        change = gettext("rindas: pievienotas %(inserted)s, mainītas %(updated)s, dzēstas "
+                         "%(deleted)s", inserted=stats.inserted, updated=stats.updated,
+                         deleted=stats.deleted)
     else:
-        change = "nothing changed (already loaded)"
-    return (
-        f"Demo data as of {today:%d.%m.%Y}: {counts['customers']} customers, "
-        f"{counts['contracts']} contracts, {counts['sites']} sites, "
-        f"{counts['containers']} containers, {counts['collection_exceptions']} holiday shifts, "
-        f"{counts['invoices']} invoices and statements with {counts['invoice_lines']} lines, "
-        f"{counts['payments']} payments; {change}. "
-        f"Demo logins: contract no. {DEMO_PRIVATE_CONTRACT} + personal code {DEMO_PRIVATE_CODE} "
-        f"(Demo fiziska persona); email {DEMO_EMAIL} + password {DEMO_PASSWORD} "
-        f"({DEMO_LEGAL_NAME}, contract {DEMO_LEGAL_CONTRACT}). "
-        f"For trying registration: {ordinary}."
-    )
+        change = gettext("nekas nav mainīts (jau ielādēti)")
+    return gettext(
+        "Demonstrācijas dati uz %(day)s: klienti %(customers)s, līgumi %(contracts)s, "
+        "objekti %(sites)s, konteineri %(containers)s, svētku pārcelšanas %(exceptions)s, "
+        "rēķini un aprēķini %(invoices)s ar pozīcijām %(lines)s, maksājumi %(payments)s; "
+        "%(change)s. Demonstrācijas pieteikšanās: līguma nr. %(private_contract)s + personas "
+        "kods %(private_code)s (Demo fiziska persona); e-pasts %(email)s + parole "
+        "%(password)s (%(legal)s, līgums %(legal_contract)s). Reģistrācijas izmēģināšanai: "
+        "%(ordinary)s.",
+        day=today.strftime("%d.%m.%Y"), customers=counts["customers"], contracts=counts["contracts"],
+        sites=counts["sites"], containers=counts["containers"],
+        exceptions=counts["collection_exceptions"], invoices=counts["invoices"],
+        lines=counts["invoice_lines"], payments=counts["payments"], change=change,
+        private_contract=DEMO_PRIVATE_CONTRACT, private_code=DEMO_PRIVATE_CODE,
+        email=DEMO_EMAIL, password=DEMO_PASSWORD, legal=DEMO_LEGAL_NAME,
+        legal_contract=DEMO_LEGAL_CONTRACT, ordinary=ordinary)

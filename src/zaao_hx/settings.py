@@ -12,9 +12,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from zaao_hx.web.i18n import N_, gettext
+
 
 class SettingsError(ValueError):
-    """The environment asks for something impossible (say, production without a key)."""
+    """The environment asks for something impossible (say, production without a key);
+    said in the language of the moment when shown (a msgid and what fills it in)."""
+
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message, params)
+        self.message = message
+        self.params = params
+
+    def __str__(self) -> str:
+        return gettext(self.message, **self.params)
 
 
 def _flag(value: str) -> bool:
@@ -88,16 +99,18 @@ class Settings:
         environ = os.environ if environ is None else environ
         env = environ.get("ZAAO_ENV", "development").strip() or "development"
         if env not in {"development", "production"}:
-            raise SettingsError(f"ZAAO_ENV must be development or production, not {env!r}")
+            raise SettingsError(N_("ZAAO_ENV jābūt development vai production, nevis %(value)s"),
+                                value=repr(env))
         data_dir = Path(environ.get("ZAAO_DATA_DIR", "var") or "var")
         secret = environ.get("ZAAO_SECRET_KEY", "")
         if not secret:
             if env == "production":
-                raise SettingsError("ZAAO_SECRET_KEY is required when ZAAO_ENV=production")
+                raise SettingsError(N_("ZAAO_SECRET_KEY ir obligāts, ja ZAAO_ENV=production"))
             secret = _development_key(data_dir)
         tls = environ.get("ZAAO_SMTP_TLS", "none") or "none"
         if tls not in {"none", "starttls", "tls"}:
-            raise SettingsError(f"ZAAO_SMTP_TLS must be none, starttls or tls, not {tls!r}")
+            raise SettingsError(N_("ZAAO_SMTP_TLS jābūt none, starttls vai tls, nevis %(value)s"),
+                                value=repr(tls))
         port = environ.get("ZAAO_SMTP_PORT", "")
         demo_default = "0" if env == "production" else "1"
         return cls(

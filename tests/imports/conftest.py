@@ -228,8 +228,8 @@ def english() -> Iterator[None]:
 
 def cli(url: str, data_dir: Path, *args: str, lang: str | None = "en",
         **kwargs) -> subprocess.CompletedProcess:
-    """`zaao-hx *args`; `import` and `imports` in `lang` (None: the command's default)."""
-    if lang is not None and args[0] in ("import", "imports"):
+    """`zaao-hx *args`, said in `lang` (None: the command's default, Latvian)."""
+    if lang is not None:
         args = (*args, "--lang", lang)
     return subprocess.run(
         [sys.executable, "-m", "zaao_hx.cli", *args],

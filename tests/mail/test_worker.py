@@ -39,7 +39,7 @@ def test_worker_once_delivers_and_exits_0(smtp_settings, smtp_server, tag):
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("mail: ") and len(result.stdout.splitlines()) == 1
+    assert result.stdout.startswith("pasts: nosūtītas 1,") and len(result.stdout.splitlines()) == 1
     assert len(smtp_server.handler.to(row.to_addr)) == 1
     assert asyncio.run(reload(row)).status == "sent"
 

@@ -26,6 +26,7 @@ import aiosmtplib
 
 from zaao_hx.mail.tables import OutboxMessage as Outbox
 from zaao_hx.settings import Settings
+from zaao_hx.web.i18n import gettext
 
 log = logging.getLogger("zaao_hx.mail")
 
@@ -51,10 +52,11 @@ class DeliveryReport:
         return self
 
     def __str__(self) -> str:
-        return (
-            f"mail: {self.sent} sent, {self.retrying} to retry, {self.failed} failed"
-            f" ({self.picked} due, {self.taken} taken by another worker)"
-        )
+        return gettext(
+            "pasts: nosūtītas %(sent)s, vēlāk mēģinās vēlreiz %(retrying)s, neizdevās "
+            "%(failed)s (bija jāsūta %(picked)s, cits process paņēma %(taken)s)",
+            sent=self.sent, retrying=self.retrying, failed=self.failed, picked=self.picked,
+            taken=self.taken)
 
 
 def backoff(attempts: int) -> timedelta:

@@ -1,0 +1,93 @@
+"""`zaao-hx`: what the commands say — help, argparse's errors, bad settings — is Latvian
+unless `--lang en` is given, wherever on the command line it stands."""
+
+from __future__ import annotations
+
+import argparse
+import gettext
+import inspect
+
+import pytest
+
+from zaao_hx.cli import ARGPARSE_TEXTS, main
+from zaao_hx.settings import SettingsError
+from zaao_hx.web.i18n import language
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exited:
+        main(list(argv))
+    out, err = capsys.readouterr()
+    return exited.value.code, out, err
+
+
+def test_help_is_latvian_unless_english_is_asked_for(capsys):
+    code, out, _ = run(capsys, "import", "--help")
+    assert code == 0
+    assert out.startswith("lietojums: zaao-hx import [-h] [--lang {lv,en}] [--force]")
+    assert "\npozicionālie argumenti:\n  MAPE " in out
+    assert "\nopcijas:\n  -h, --help            parāda šo palīdzību un beidz darbu\n" in out
+    assert "importē norēķinu sistēmas momentuzņēmuma mapi" in out
+    for argv in (("--lang", "en", "import", "--help"), ("import", "--help", "--lang=en")):
+        code, out, _ = run(capsys, *argv)
+        assert code == 0
+        assert out.startswith("usage: zaao-hx import [-h] [--lang {lv,en}] [--force]"), argv
+        assert "\npositional arguments:\n  DIR " in out
+        assert "\noptions:\n  -h, --help            show this help message and exit\n" in out
+        assert "import a billing snapshot folder" in out
+
+
+@pytest.mark.parametrize(("argv", "latvian", "english"), [
+    ((), "zaao-hx: kļūda: trūkst obligāto argumentu: KOMANDA",
+     "zaao-hx: error: the following arguments are required: COMMAND"),
+    (("frob",), "zaao-hx: kļūda: arguments KOMANDA: nederīga izvēle: 'frob' (jāizvēlas no: ",
+     "zaao-hx: error: argument COMMAND: invalid choice: 'frob' (choose from "),
+    (("imports", "--limit", "x"),
+     "zaao-hx imports: kļūda: arguments --limit: 'x' nav vesels skaitlis",
+     "zaao-hx imports: error: argument --limit: 'x' is not a whole number"),
+    (("generate", "out", "--customers", "0"),
+     "zaao-hx generate: kļūda: arguments --customers: 0 ir mazāks par 1",
+     "zaao-hx generate: error: argument --customers: 0 is less than 1"),
+    (("generate", "out", "--customers", "5", "--as-of", "2026-13-01"),
+     "zaao-hx generate: kļūda: arguments --as-of: '2026-13-01' nav datums GGGG-MM-DD",
+     "zaao-hx generate: error: argument --as-of: '2026-13-01' is not a date YYYY-MM-DD"),
+    (("serve", "--port", "70000"),
+     "zaao-hx serve: kļūda: arguments --port: 70000 ir lielāks par 65535",
+     "zaao-hx serve: error: argument --port: 70000 is more than 65535"),
+    (("import",), "zaao-hx import: kļūda: trūkst obligāto argumentu: MAPE",
+     "zaao-hx import: error: the following arguments are required: DIR"),
+    (("imports", "--frob"), "zaao-hx: kļūda: nezināmi argumenti: --frob",
+     "zaao-hx: error: unrecognized arguments: --frob"),
+    (("imports", "--limit"), "zaao-hx imports: kļūda: arguments --limit: jānorāda vērtība",
+     "zaao-hx imports: error: argument --limit: expected one argument"),
+])
+def test_a_wrong_command_line_is_refused_in_the_users_language(capsys, argv, latvian,
+                                                               english):
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (2, "")
+    assert err.startswith("lietojums: zaao-hx")
+    assert err.splitlines()[-1].startswith(latvian)
+    code, out, err = run(capsys, *argv, "--lang", "en")
+    assert (code, out) == (2, "")
+    assert err.startswith("usage: zaao-hx")
+    assert err.splitlines()[-1].startswith(english)
+    assert argparse._ is gettext.gettext  # argparse itself is left as it was
+
+
+def test_each_argparse_text_translated_is_one_this_python_says():
+    source = inspect.getsource(argparse)
+    for text in ARGPARSE_TEXTS:
+        assert repr(text) in source or f'"{text}"' in source, text
+
+
+def test_bad_settings_are_said_in_the_language_of_the_moment(capsys, monkeypatch):
+    monkeypatch.setenv("ZAAO_ENV", "prod")
+    assert main(["migrate"]) == 2
+    assert capsys.readouterr().err == (
+        "zaao-hx: ZAAO_ENV jābūt development vai production, nevis 'prod'\n")
+    assert main(["migrate", "--lang", "en"]) == 2
+    assert capsys.readouterr().err == (
+        "zaao-hx: ZAAO_ENV must be development or production, not 'prod'\n")
+    error = SettingsError("ZAAO_SECRET_KEY ir obligāts, ja ZAAO_ENV=production")
+    with language("en"):
+        assert str(error) == "ZAAO_SECRET_KEY is required when ZAAO_ENV=production"
