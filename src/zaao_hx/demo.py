@@ -844,7 +844,8 @@ def _summary(data: DemoData, today: datetime.date, stats: _Stats) -> str:
         "kods %(private_code)s (Demo fiziska persona); e-pasts %(email)s + parole "
         "%(password)s (%(legal)s, līgums %(legal_contract)s). Reģistrācijas izmēģināšanai: "
         "%(ordinary)s.",
-        day=today.strftime("%d.%m.%Y"), customers=counts["customers"], contracts=counts["contracts"],
+        day=today.strftime("%d.%m.%Y"), customers=counts["customers"],
+        contracts=counts["contracts"],
         sites=counts["sites"], containers=counts["containers"],
         exceptions=counts["collection_exceptions"], invoices=counts["invoices"],
         lines=counts["invoice_lines"], payments=counts["payments"], change=change,
