@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import datetime
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -65,6 +66,9 @@ def _language_asked(argv: Sequence[str]) -> str:
         if arg.startswith("--lang=") and arg[len("--lang="):] in LANGUAGES:
             return arg[len("--lang="):]
     return DEFAULT_LANGUAGE
+
+
+STOP_SIGNALS = ((signal.SIGINT, "Ctrl+C"), (signal.SIGTERM, "SIGTERM"))
 
 
 def _whole(minimum: int | None = None, maximum: int | None = None) -> Callable[[str], int]:
@@ -125,24 +129,39 @@ def _import(settings: Settings, directory: str, force: bool, progress: str) -> i
     from pathlib import Path
 
     from zaao_hx.imports.progress import progress_for, summary
-    from zaao_hx.imports.service import run_import
+    from zaao_hx.imports.service import Stop, run_import
 
     folder = Path(directory)
     if not folder.is_dir():
         print("zaao-hx import: " + gettext("%(folder)s nav mape", folder=directory),
               file=sys.stderr)
         return 1
+    shown = progress_for(progress)
+    stop = Stop()
+    asked: list[int] = []  # the signal that asked it to stop
+
+    def ask(signum: int, reason: str) -> None:
+        if not asked:
+            asked.append(signum)
+            shown.stage("stopping")
+        stop.request(reason)
+
+    async def stoppable():
+        # Ctrl+C and SIGTERM ask the import to stop at its next safe point (it rolls
+        # back and says so), not kill it wherever it is
+        loop = asyncio.get_running_loop()
+        for signum, reason in STOP_SIGNALS:
+            loop.add_signal_handler(signum, ask, signum, reason)
+        try:
+            return await run_import(settings.database_url, settings.secret_key, folder,
+                                    force=force, progress=shown, yield_to_checker=True,
+                                    stop=stop)
+        finally:
+            for signum, _ in STOP_SIGNALS:
+                loop.remove_signal_handler(signum)
+
     try:
-        result = asyncio.run(
-            run_import(
-                settings.database_url,
-                settings.secret_key,
-                folder,
-                force=force,
-                progress=progress_for(progress),
-                yield_to_checker=True,
-            )
-        )
+        result = asyncio.run(stoppable())
     except Exception as exc:  # noqa: BLE001 - no database to write to: say so, no traceback
         detail = f"{type(exc).__name__}: {exc}"
         print("zaao-hx import: " + gettext(
@@ -150,6 +169,8 @@ def _import(settings: Settings, directory: str, force: bool, progress: str) -> i
             "`zaao-hx migrate` ir palaists?", detail=detail), file=sys.stderr)
         return 1
     print(summary(result, directory), file=sys.stdout if result.ok else sys.stderr)
+    if result.outcome == "interrupted" and asked:
+        return 128 + asked[0]  # as a shell says a command ended by that signal
     return 0 if result.ok else 1
 
 

@@ -16,8 +16,9 @@ import time
 from collections.abc import Iterator
 
 import asyncpg
+import pytest
 
-from tests.conftest import TEST_DATABASE
+from tests.conftest import SECRET, TEST_DATABASE
 from tests.imports.conftest import (
     BASE,
     PORTAL_TABLES,
@@ -34,8 +35,9 @@ from tests.imports.conftest import (
     replace_in,
     write_snapshot,
 )
-from zaao_hx.imports.service import YIELD_NICE
+from zaao_hx.imports.service import YIELD_NICE, Progress, Stop, run_import
 from zaao_hx.imports.store import LOCK_KEY
+from zaao_hx.imports.worker import Worker
 
 
 @contextlib.contextmanager
@@ -336,3 +338,108 @@ def test_output_cut_short_by_its_reader_is_no_traceback(base_loaded, tmp_path):
     assert done.stdout == ""
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
     assert latest_snapshot(base_loaded)["outcome"] == "imported"
+
+
+def _checking_processes(folder) -> list[str]:
+    """Running checking processes of an import of `folder` (their /proc cmdline)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    line = f.read().replace(b"\0", b" ").decode(errors="replace")
+                if "zaao_hx.imports.worker" in line and str(folder) in line:
+                    found.append(line)
+    return found
+
+
+@pytest.mark.parametrize(("signum", "said"), [(signal.SIGINT, "Ctrl+C"),
+                                              (signal.SIGTERM, "SIGTERM")])
+def test_ctrl_c_or_sigterm_stops_an_import_which_rolls_back_and_says_so(
+        base_loaded, big, tmp_path, signum, said):
+    """As a terminal's Ctrl+C does, the signal goes to the whole process group: the
+    checking process leaves it to the importing one, which stops at its next chunk, rolls
+    back and says so (not a traceback, not an import finished regardless)."""
+    url = base_loaded
+    before = dump(url)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zaao_hx.cli", "import", str(big), "--progress", "lines",
+         "--lang", "en"],
+        env=cli_env(url, tmp_path), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, start_new_session=True,
+    )
+    try:
+        seen = []
+        for line in proc.stderr:
+            seen.append(line)
+            if "reading invoice_lines.csv" in line:
+                break
+        assert proc.poll() is None, "".join(seen) + proc.stderr.read()
+        os.killpg(proc.pid, signum)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 128 + signum, err
+    assert "import: stopping (the database will not be changed)" in err
+    assert f"The import of {big} was stopped ({said}); the database is unchanged." in err
+    assert "Traceback" not in err and out == ""
+    assert dump(url) == before
+    snapshot = latest_snapshot(url)
+    assert snapshot["outcome"] == "interrupted"
+    assert snapshot["report"] == f"pārtraukts ({said}); nekas netika mainīts"
+    assert "interrupted" in cli(url, tmp_path, "imports").stdout.splitlines()[1]
+    assert _checking_processes(big) == []
+    if TEST_DATABASE == "sqlite":
+        assert query(url, "PRAGMA integrity_check") == [("ok",)]
+
+
+class _StopAt(Progress):
+    """Asks the import to stop when it reaches a stage."""
+
+    def __init__(self, stage: str, stop: Stop) -> None:
+        self.at, self.stop = stage, stop
+
+    def stage(self, name: str) -> None:
+        if name == self.at:
+            self.stop.request("test")
+
+
+def test_a_stop_asked_for_before_the_commit_is_heeded_and_after_it_is_not(base_loaded,
+                                                                           tmp_path):
+    url = base_loaded
+    before = dump(url)
+    folder = write_snapshot(tmp_path / "next", {
+        "manifest.json": BASE["manifest.json"].replace('"t"', '"stopped"')})
+    stop = Stop()
+    # all rows read and checked, not yet committed: stopped, nothing changed
+    result = asyncio.run(run_import(url, SECRET, folder, progress=_StopAt("checked", stop),
+                                    stop=stop))
+    assert (result.outcome, result.message) == ("interrupted", "test")
+    assert dump(url) == before
+    assert latest_snapshot(url)["outcome"] == "interrupted"
+    # once the tables are being swapped (PostgreSQL) or committed (SQLite), it finishes
+    for stage in ("swap", "commit"):
+        stop = Stop()
+        result = asyncio.run(run_import(url, SECRET, folder, force=True,
+                                        progress=_StopAt(stage, stop), stop=stop))
+        assert result.outcome == "imported", stage
+        assert stop.reason == "test" or stage == "swap" and TEST_DATABASE == "sqlite"
+        assert latest_snapshot(url)["outcome"] == "imported"
+    assert query(url, "SELECT source FROM snapshot ORDER BY id DESC LIMIT 1") == [("stopped",)]
+
+
+def test_the_checking_process_leaves_ctrl_c_and_sigterm_to_the_importing_one(big):
+    worker = Worker(big, SECRET)
+    try:
+        messages = worker.messages()
+        next(messages)  # under way (past its start)
+        os.kill(worker.proc.pid, signal.SIGINT)
+        os.kill(worker.proc.pid, signal.SIGTERM)
+        for _ in messages:
+            pass
+        assert worker.result is not None and worker.result.report.ok
+        assert worker.proc.returncode == 0
+    finally:
+        worker.stop()

@@ -19,7 +19,8 @@ class Snapshot(Table, tablename="snapshot"):
     source = Varchar(length=200, default="")
     started_at = Timestamptz()
     finished_at = Timestamptz(null=True, default=None)
-    outcome = Varchar(length=20, default="running")  # running / imported / rejected / failed
+    # running / imported / unchanged / rejected / failed / interrupted (asked to stop)
+    outcome = Varchar(length=20, default="running")
     counts = JSON(default="{}")
     report = Text(default="")
     content_hash = Varchar(length=64, default="", index=True)

@@ -20,6 +20,7 @@ from zaao_hx.web.i18n import N_, gettext, ngettext, number
 RIGA = ZoneInfo("Europe/Riga")
 STAGES = {
     "waiting": N_("gaida, kamēr beigsies cits imports"),
+    "stopping": N_("pārtrauc (datubāze netiks mainīta)"),
     "hash": N_("salīdzina ar pēdējo momentuzņēmumu"),
     "checked": N_("visas rindas nolasītas"),
     "swap": N_("aizstāj tabulas ar jaunajām"),
@@ -47,6 +48,7 @@ class Bar(Progress):
         self.started = time.monotonic()
         self.drawn = 0.0
         self.text = ""
+        self.stopping = False  # asked to stop: the bar no longer moves
 
     def _draw(self, text: str, force: bool = False) -> None:
         now = time.monotonic()
@@ -59,6 +61,8 @@ class Bar(Progress):
         self.stream.flush()
 
     def update(self, done: int, total: int, file: str) -> None:
+        if self.stopping:
+            return
         share = done / total if total else 1.0
         filled = int(share * self.width)
         bar = "#" * filled + "-" * (self.width - filled)
@@ -67,7 +71,8 @@ class Bar(Progress):
 
     def stage(self, name: str) -> None:
         elapsed = time.monotonic() - self.started
-        if name == "waiting":  # not begun: no bar yet
+        if name in ("waiting", "stopping"):  # not begun, or not going on: no bar
+            self.stopping = name == "stopping"
             self._draw(f"{_stage(name)}  {number(elapsed, 1):>5} s", force=True)
             return
         bar = "#" * self.width
@@ -128,6 +133,9 @@ def summary(result: ImportResult, directory: str) -> str:
             "Momentuzņēmums %(folder)s noraidīts: %(num)s kļūda; datubāze nav mainīta.",
             "Momentuzņēmums %(folder)s noraidīts: %(num)s kļūdas; datubāze nav mainīta.",
             report.error_count, folder=directory)
+    elif result.outcome == "interrupted":
+        head = gettext("%(folder)s importēšana pārtraukta (%(reason)s); datubāze nav "
+                       "mainīta.", folder=directory, reason=result.message)
     else:
         head = gettext("%(folder)s importēšana neizdevās; datubāze nav mainīta.",
                        folder=directory)
@@ -137,7 +145,7 @@ def summary(result: ImportResult, directory: str) -> str:
         lines += [f"  {name:<{width}}  {number(n):>12}" for name, n in report.counts.items()]
     if result.outcome == "imported":
         lines.append("  " + gettext("brīdinājumi: %(num)s", num=report.warning_count))
-    if result.message:
+    if result.message and result.outcome != "interrupted":
         lines.append(result.message)
     listing = report.listing()
     if listing:

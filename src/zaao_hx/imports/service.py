@@ -10,15 +10,19 @@
    (`imported`, with the warnings), rolled back at the first sign of an error
    (`rejected`, with the report) or of a failure (`failed`).  The history row is the only
    thing a refused import leaves; the read model is as it was.
+4. Asked to stop (`Stop`: the command's Ctrl+C or SIGTERM), it stops at its next chunk of
+   rows, or just before the commit, and rolls back (`interrupted`); once the commit has
+   begun, it finishes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import json
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,14 +45,33 @@ class Progress:
     def done(self) -> None: ...
 
 
+class Stop:
+    """Asks a running import to stop (the command's Ctrl+C or SIGTERM).  It stops where
+    stopping leaves nothing half-done — between two chunks of rows, or just before the
+    commit — rolls back, and says so; once the commit has begun, the import finishes."""
+
+    def __init__(self) -> None:
+        self.reason: str | None = None  # what asked: "Ctrl+C", "SIGTERM"
+
+    def request(self, reason: str) -> None:
+        self.reason = self.reason or reason
+
+
+class Stopped(Exception):  # noqa: N818 - what happened, not an error
+    """Raised at the next safe point after a Stop was requested."""
+
+
+STOPPED = N_("pārtraukts (%(reason)s); nekas netika mainīts")
+
+
 @dataclass
 class ImportResult:
-    outcome: str  # imported / unchanged / rejected / failed
+    outcome: str  # imported / unchanged / rejected / failed / interrupted (asked to stop)
     report: Report
     seconds: float
     snapshot_id: int | None = None
     content_hash: str = ""
-    message: str = ""  # for `failed`: what went wrong
+    message: str = ""  # for `failed`: what went wrong; for `interrupted`: what asked
     stages: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -91,10 +114,13 @@ async def run_import(
     force: bool = False,
     progress: Progress | None = None,
     yield_to_checker: bool = False,
+    stop: Stop | None = None,
 ) -> ImportResult:
     """Import the snapshot in `directory`.  `yield_to_checker`: a process of its own (the
-    command) lowers its priority once the checking process is started (see `_load`)."""
+    command) lowers its priority once the checking process is started (see `_load`).
+    `stop`: asks it to stop (see Stop)."""
     progress = progress or Progress()
+    stop = stop or Stop()
     directory = Path(directory)
     started = datetime.datetime.now(datetime.UTC)
     clock = time.perf_counter()
@@ -143,7 +169,7 @@ async def run_import(
             }
         )
         result = await _load(store, directory, secret_key, snapshot_id, progress, stages,
-                             latest, yield_to_checker)
+                             latest, stop, yield_to_checker)
         result.seconds = time.perf_counter() - clock
         result.stages = stages
         return result
@@ -173,6 +199,7 @@ async def _load(
     progress: Progress,
     stages: dict[str, float],
     latest: dict | None,
+    stop: Stop,
     yield_to_checker: bool = False,
 ) -> ImportResult:
     started = time.perf_counter()
@@ -198,14 +225,21 @@ async def _load(
         # PostgreSQL: read ahead in a thread while the server builds a table's indexes.
         # SQLite: read here, between executemany calls (a thread would fight them for the
         # GIL, which the sqlite3 module takes back for every row).
-        if store.target == "postgres":
-            async for message in worker.prefetch():
+        messages = worker.prefetch() if store.target == "postgres" else _async(
+            worker.messages())
+        try:
+            async for message in messages:
                 if (rows_ := payload(message)) is not None:
                     yield rows_
-        else:
-            for message in worker.messages():
-                if (rows_ := payload(message)) is not None:
-                    yield rows_
+                # a chunk is written: a safe point to stop at (the loop runs the signal
+                # handlers here, SQLite's writing being synchronous otherwise)
+                await asyncio.sleep(0)
+                if stop.reason:
+                    raise Stopped
+        except WorkerFailed:
+            if stop.reason:  # (the signal that asked to stop ended the checking, too)
+                raise Stopped from None
+            raise
 
     def stage(name: str) -> None:
         now = time.perf_counter()
@@ -219,7 +253,7 @@ async def _load(
         messages = rows()
         try:
             await store.load(messages)
-        except WorkerFailed:
+        except (WorkerFailed, Stopped):
             raise
         except Exception:
             # The database refused a row (a key twice, say): read on to the end, so that a
@@ -247,12 +281,23 @@ async def _load(
             await store.update_snapshot(snapshot_id, row)
             progress.done()
             return ImportResult("rejected", result.report, 0, snapshot_id, result.content_hash)
+        if stop.reason:  # the last chance: from here on the import finishes
+            raise Stopped
         row["outcome"] = "imported"
         row["finished_at"] = datetime.datetime.now(datetime.UTC)
         await store.finish(snapshot_id, row, stage)
         stage("done")
         progress.done()
         return ImportResult("imported", result.report, 0, snapshot_id, result.content_hash)
+    except Stopped:
+        await store.rollback()
+        with language(DEFAULT_LANGUAGE):  # the history's language (see _history_row)
+            note = gettext(STOPPED, reason=stop.reason)
+        await store.update_snapshot(snapshot_id, {
+            "outcome": "interrupted", "finished_at": datetime.datetime.now(datetime.UTC),
+            "report": note})
+        progress.done()
+        return ImportResult("interrupted", Report(), 0, snapshot_id, message=stop.reason)
     except (WorkerFailed, Exception) as exc:
         await store.rollback()
         message = str(exc) if isinstance(exc, WorkerFailed) else f"{type(exc).__name__}: {exc}"
@@ -268,6 +313,11 @@ async def _load(
         return ImportResult("failed", Report(), 0, snapshot_id, message=message)
     finally:
         worker.stop()
+
+
+async def _async(messages: Iterator[tuple]) -> AsyncIterator[tuple]:
+    for message in messages:
+        yield message
 
 
 def _history_row(checked: Checked) -> dict:

@@ -30,6 +30,7 @@ import fcntl
 import gc
 import json
 import marshal
+import signal
 import struct
 import subprocess
 import sys
@@ -52,6 +53,11 @@ F_SETPIPE_SZ = 1031  # Linux: a 1 MB pipe instead of 64 KB means fewer hand-over
 def _child(directory: str) -> int:
     from zaao_hx.imports.validate import SnapshotValidator, TupleSink
 
+    # Ctrl+C at the terminal reaches the whole process group, and a service manager's
+    # SIGTERM may too: the importing process decides what to do (it stops at a safe point
+    # and kills this one), so this one does not die under it first.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     # Millions of short-lived containers and nothing cyclic: the collector would only
     # rescan the key sets, again and again.
     gc.disable()
