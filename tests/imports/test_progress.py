@@ -40,6 +40,18 @@ def test_the_bar_says_when_it_waits_for_another_import():
     assert "[------------------------------]   0%  customers.csv" in text
 
 
+def test_the_bar_stops_moving_once_the_import_is_asked_to_stop():
+    terminal = Terminal()
+    bar = progress_for("auto", terminal)
+    bar.update(50, 200, "invoices.csv")
+    bar.stage("stopping")
+    time.sleep(0.11)  # (redrawn at most ten times a second)
+    bar.update(60, 200, "invoices.csv")  # (chunks already on their way)
+    text = terminal.getvalue()
+    assert text.split("\r")[-1].startswith("stopping (the database will not be changed)  ")
+    assert " 30%" not in text
+
+
 def test_lines_on_request():
     out = io.StringIO()
     lines = progress_for("lines", out)
