@@ -60,6 +60,11 @@ def test_help_is_latvian_unless_english_is_asked_for(capsys):
      "zaao-hx: error: unrecognized arguments: --frob"),
     (("imports", "--limit"), "zaao-hx imports: kļūda: arguments --limit: jānorāda vērtība",
      "zaao-hx imports: error: argument --limit: expected one argument"),
+    (("imports", "--limit=3", "--force=1"), "zaao-hx: kļūda: nezināmi argumenti: --force=1",
+     "zaao-hx: error: unrecognized arguments: --force=1"),
+    (("worker", "--once=1"),
+     "zaao-hx worker: kļūda: arguments --once: šai opcijai vērtība nav paredzēta: '1'",
+     "zaao-hx worker: error: argument --once: ignored explicit argument '1'"),
 ])
 def test_a_wrong_command_line_is_refused_in_the_users_language(capsys, argv, latvian,
                                                                english):
@@ -80,6 +85,19 @@ def test_each_argparse_text_translated_is_one_this_python_says():
         assert repr(text) in source or f'"{text}"' in source, text
 
 
+@pytest.mark.parametrize(("argv", "said"), [
+    (("import", "--la", "en"), "en"),  # abbreviated, as argparse takes it
+    (("--lang", "lv", "import", "--lang", "en"), "en"),  # the last one wins
+    (("--lang", "en", "import", "--lang", "lv"), "lv"),
+    (("--lang=en", "import"), "en"),
+    (("import", "--lang", "ru"), "lv"),  # not one of ours: refused, in the default
+])
+def test_help_and_errors_are_said_in_the_language_the_command_runs_in(capsys, argv, said):
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert err.startswith({"en": "usage: ", "lv": "lietojums: "}[said]), err
+
+
 def test_bad_settings_are_said_in_the_language_of_the_moment(capsys, monkeypatch):
     monkeypatch.setenv("ZAAO_ENV", "prod")
     assert main(["migrate"]) == 2
@@ -91,3 +109,9 @@ def test_bad_settings_are_said_in_the_language_of_the_moment(capsys, monkeypatch
     error = SettingsError("ZAAO_SECRET_KEY ir obligāts, ja ZAAO_ENV=production")
     with language("en"):
         assert str(error) == "ZAAO_SECRET_KEY is required when ZAAO_ENV=production"
+    monkeypatch.setenv("ZAAO_ENV", "development")
+    monkeypatch.setenv("ZAAO_SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("ZAAO_SMTP_PORT", "abc")
+    assert main(["imports"]) == 2
+    assert capsys.readouterr().err == (
+        "zaao-hx: ZAAO_SMTP_PORT jābūt porta numuram (1–65535), nevis 'abc'\n")

@@ -15,6 +15,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import NoReturn
 
 from zaao_hx.settings import Settings, SettingsError
 from zaao_hx.web.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, gettext, language, ngettext, number
@@ -32,6 +33,7 @@ ARGPARSE_TEXTS = {
     "the following arguments are required: %s": N_("trūkst obligāto argumentu: %s"),
     "unrecognized arguments: %s": N_("nezināmi argumenti: %s"),
     "expected one argument": N_("jānorāda vērtība"),
+    "ignored explicit argument %r": N_("šai opcijai vērtība nav paredzēta: %r"),
     "invalid choice: %(value)r (choose from %(choices)s)": N_(
         "nederīga izvēle: %(value)r (jāizvēlas no: %(choices)s)"),
     "ambiguous option: %(option)s could match %(matches)s": N_(
@@ -55,17 +57,24 @@ def _argparse_translated() -> Iterator[None]:
         argparse._ = before
 
 
+class _LanguageOnly(argparse.ArgumentParser):
+    """Reads `--lang` alone, as the whole parser will (abbreviated, the last one wins),
+    and says nothing of the rest."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ValueError(message)
+
+
 def _language_asked(argv: Sequence[str]) -> str:
     """The `--lang` of a command line, before argparse has read it (its help and its
     errors are said in it); the default when there is none we know."""
-    for i, arg in enumerate(argv):
-        if arg == "--":
-            break
-        if arg == "--lang" and i + 1 < len(argv) and argv[i + 1] in LANGUAGES:
-            return argv[i + 1]
-        if arg.startswith("--lang=") and arg[len("--lang="):] in LANGUAGES:
-            return arg[len("--lang="):]
-    return DEFAULT_LANGUAGE
+    parser = _LanguageOnly(add_help=False)
+    parser.add_argument("--lang")
+    try:
+        asked = parser.parse_known_args(argv)[0].lang
+    except ValueError:
+        return DEFAULT_LANGUAGE
+    return asked if asked in LANGUAGES else DEFAULT_LANGUAGE
 
 
 STOP_SIGNALS = ((signal.SIGINT, "Ctrl+C"), (signal.SIGTERM, "SIGTERM"))
@@ -136,32 +145,13 @@ def _import(settings: Settings, directory: str, force: bool, progress: str) -> i
         print("zaao-hx import: " + gettext("%(folder)s nav mape", folder=directory),
               file=sys.stderr)
         return 1
-    shown = progress_for(progress)
     stop = Stop()
     asked: list[int] = []  # the signal that asked it to stop
-
-    def ask(signum: int, reason: str) -> None:
-        if not asked:
-            asked.append(signum)
-            shown.stage("stopping")
-        stop.request(reason)
-
-    async def stoppable():
-        # Ctrl+C and SIGTERM ask the import to stop at its next safe point (it rolls
-        # back and says so), not kill it wherever it is
-        loop = asyncio.get_running_loop()
-        for signum, reason in STOP_SIGNALS:
-            loop.add_signal_handler(signum, ask, signum, reason)
-        try:
-            return await run_import(settings.database_url, settings.secret_key, folder,
-                                    force=force, progress=shown, yield_to_checker=True,
-                                    stop=stop)
-        finally:
-            for signum, _ in STOP_SIGNALS:
-                loop.remove_signal_handler(signum)
-
     try:
-        result = asyncio.run(stoppable())
+        with _asking_to_stop(stop, asked):
+            result = asyncio.run(run_import(
+                settings.database_url, settings.secret_key, folder, force=force,
+                progress=progress_for(progress), yield_to_checker=True, stop=stop))
     except Exception as exc:  # noqa: BLE001 - no database to write to: say so, no traceback
         detail = f"{type(exc).__name__}: {exc}"
         print("zaao-hx import: " + gettext(
@@ -171,7 +161,43 @@ def _import(settings: Settings, directory: str, force: bool, progress: str) -> i
     print(summary(result, directory), file=sys.stdout if result.ok else sys.stderr)
     if result.outcome == "interrupted" and asked:
         return 128 + asked[0]  # as a shell says a command ended by that signal
+    if asked:  # it came too late: the import had begun to commit, or was done
+        print("zaao-hx import: " + gettext(
+            "pārtraukšana (%(reason)s) pienāca par vēlu: imports jau tika pabeigts",
+            reason=stop.reason), file=sys.stderr)
     return 0 if result.ok else 1
+
+
+@contextmanager
+def _asking_to_stop(stop, asked: list[int]) -> Iterator[None]:
+    """Ctrl+C and SIGTERM ask the import to stop at its next safe point (it rolls back
+    and says so) instead of killing it wherever it is.  The handler only notes it: it may
+    run between any two steps of the main thread, SQLite's synchronous writing included
+    (an asyncio handler would wait for the event loop).  A signal the process was started
+    ignoring stays ignored; the handlers before are put back after.  Asked a second time,
+    it ends at once."""
+    before = {}
+    for signum, reason in STOP_SIGNALS:
+        previous = signal.getsignal(signum)
+        if previous is signal.SIG_IGN:
+            continue
+
+        def ask(signum: int, frame, reason: str = reason) -> None:
+            if asked:  # asked twice: at once (what is not committed dies with the process)
+                os.write(2, ("\nzaao-hx import: " + gettext(
+                    "pārtraukts uzreiz (%(reason)s); ja imports nebija apstiprināts, datubāze "
+                    "nav mainīta (`zaao-hx imports`)", reason=reason) + "\n").encode())
+                os._exit(128 + signum)
+            asked.append(signum)
+            stop.request(reason)
+
+        before[signum] = previous
+        signal.signal(signum, ask)
+    try:
+        yield
+    finally:
+        for signum, previous in before.items():
+            signal.signal(signum, previous)
 
 
 def _imports(settings: Settings, limit: int) -> int:

@@ -28,6 +28,14 @@ class SettingsError(ValueError):
         return gettext(self.message, **self.params)
 
 
+def _port(value: str) -> int:
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 65536:
+        raise SettingsError(N_("ZAAO_SMTP_PORT jābūt porta numuram (1–65535), nevis "
+                               "%(value)s"), value=repr(value))
+    return int(text)
+
+
 def _flag(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
@@ -120,7 +128,7 @@ class Settings:
             base_url=(environ.get("ZAAO_BASE_URL", "") or cls.base_url).rstrip("/"),
             redis_url=environ.get("ZAAO_REDIS_URL", ""),
             smtp_host=environ.get("ZAAO_SMTP_HOST", ""),
-            smtp_port=int(port) if port else (465 if tls == "tls" else 25),
+            smtp_port=_port(port) if port else (465 if tls == "tls" else 25),
             smtp_user=environ.get("ZAAO_SMTP_USER", ""),
             smtp_password=environ.get("ZAAO_SMTP_PASSWORD", ""),
             smtp_tls=tls,

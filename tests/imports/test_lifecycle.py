@@ -443,3 +443,78 @@ def test_the_checking_process_leaves_ctrl_c_and_sigterm_to_the_importing_one(big
         assert worker.proc.returncode == 0
     finally:
         worker.stop()
+
+
+def test_a_stop_while_waiting_for_another_import_ends_the_wait(base_loaded, tmp_path):
+    url = base_loaded
+    before = latest_snapshot(url)
+    folder = write_snapshot(tmp_path / "snapshot", {
+        "manifest.json": BASE["manifest.json"].replace('"t"', '"never"')})
+    with _import_lock_held(url), _importing(url, folder, tmp_path) as proc:
+        assert proc.stderr.readline() == "import: waiting for another import to finish\n"
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 128 + signal.SIGINT  # (the other still runs)
+        err = proc.stderr.read()
+    assert "import: stopping (the database will not be changed)" in err
+    assert f"The import of {folder} was stopped (Ctrl+C); the database is unchanged." in err
+    assert latest_snapshot(url) == before  # not begun: not even a history row
+
+
+def test_a_stop_too_late_to_heed_is_said_so(base_loaded, tmp_path, monkeypatch, capsys):
+    """The signal comes once the import is committing (here: just after it returned)."""
+    from zaao_hx import cli as cli_module
+    from zaao_hx.imports import service
+
+    async def then_a_signal(*args, **kwargs):
+        result = await service_run_import(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGINT)  # handled by the command, not pytest
+        return result
+
+    service_run_import = service.run_import
+    monkeypatch.setattr(service, "run_import", then_a_signal)
+    for name, value in cli_env(base_loaded, tmp_path).items():
+        monkeypatch.setenv(name, value)
+    folder = write_snapshot(tmp_path / "snapshot", {
+        "manifest.json": BASE["manifest.json"].replace('"t"', '"too late"')})
+    assert cli_module.main(["import", str(folder), "--progress", "none", "--lang", "en"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith(f"Imported {folder} in ")
+    assert err == ("zaao-hx import: the stop (Ctrl+C) came too late: the import had already "
+                   "been completed\n")
+    assert latest_snapshot(base_loaded)["outcome"] == "imported"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+
+
+def test_asked_twice_an_import_ends_at_once_and_a_signal_ignored_stays_ignored(tmp_path):
+    script = (
+        "import os, signal, time\n"
+        "from zaao_hx.cli import _asking_to_stop\n"
+        "from zaao_hx.imports.service import Stop\n"
+        "from zaao_hx.web.i18n import language\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "stop, asked = Stop(), []\n"
+        "with language('en'), _asking_to_stop(stop, asked):\n"
+        "    assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)  # ignored, as it was\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "    time.sleep(0.1)\n"
+        "    print(stop.reason, asked == [signal.SIGINT], flush=True)\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "    time.sleep(10)\n"
+        "print('not reached')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                          text=True, timeout=30)
+    assert done.returncode == 128 + signal.SIGINT, done.stderr
+    assert done.stdout == "Ctrl+C True\n"
+    assert done.stderr == ("\nzaao-hx import: stopped at once (Ctrl+C); unless the import had "
+                           "been committed, the database is unchanged (`zaao-hx imports`)\n")
+
+
+def test_the_checking_process_is_not_in_the_terminals_process_group(big):
+    """A terminal's Ctrl+C goes to its foreground process group: the importing process."""
+    worker = Worker(big, SECRET)
+    try:
+        assert os.getpgid(worker.proc.pid) == worker.proc.pid != os.getpgid(0)
+    finally:
+        worker.stop()

@@ -36,6 +36,8 @@ HISTORY_REPORT_LIMIT = 60_000  # characters of report kept in the history row
 
 YIELD_NICE = 8  # the importing process's niceness beside the checking one (nice 0)
 
+LOCK_POLL = 0.25  # seconds between tries while another import holds the lock
+
 
 class Progress:
     """Told how far the import is; the CLI draws a bar (see imports.progress)."""
@@ -46,9 +48,11 @@ class Progress:
 
 
 class Stop:
-    """Asks a running import to stop (the command's Ctrl+C or SIGTERM).  It stops where
-    stopping leaves nothing half-done — between two chunks of rows, or just before the
-    commit — rolls back, and says so; once the commit has begun, the import finishes."""
+    """Asks a running import to stop (the command's Ctrl+C or SIGTERM; `request` only
+    sets a field, so a signal handler may call it anywhere).  The import stops where
+    stopping leaves nothing half-done — while it waits for another import, between two
+    chunks of rows, or just before the commit — rolls back, and says so; once the commit
+    has begun, it finishes."""
 
     def __init__(self) -> None:
         self.reason: str | None = None  # what asked: "Ctrl+C", "SIGTERM"
@@ -128,7 +132,12 @@ async def run_import(
     store = store_for(database_url)
     await store.open()
     try:
-        await store.lock(lambda: progress.stage("waiting"))  # (cron's import, say)
+        if not await store.try_lock():  # another import (cron's, say): wait for its end
+            progress.stage("waiting")
+            while not await store.try_lock():
+                if stop.reason:
+                    return _stopped_before_start(stop, clock, progress)
+                await asyncio.sleep(LOCK_POLL)
         await store.mark_interrupted()
         latest = await store.latest_imported()
         if not force and latest and latest["content_hash"] and _manifest_matches(
@@ -136,6 +145,8 @@ async def run_import(
         ):
             progress.stage("hash")
             same = content_hash(hash_files(directory), secret_key) == latest["content_hash"]
+            if stop.reason:
+                return _stopped_before_start(stop, clock, progress)
             if same:
                 report = Report()
                 with language(DEFAULT_LANGUAGE):  # the history's language (see _history_row)
@@ -159,6 +170,8 @@ async def run_import(
                     "unchanged", report, time.perf_counter() - clock, snapshot_id,
                     latest["content_hash"],
                 )
+        if stop.reason:
+            return _stopped_before_start(stop, clock, progress)
         snapshot_id = await store.insert_snapshot(
             {
                 "as_of": started,
@@ -189,6 +202,14 @@ def _as_counts(value) -> dict:
 
 def _as_date(value) -> datetime.date:
     return datetime.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _stopped_before_start(stop: Stop, clock: float, progress: Progress) -> ImportResult:
+    """Asked to stop before anything was written (not even a history row)."""
+    progress.stage("stopping")
+    progress.done()
+    return ImportResult("interrupted", Report(), time.perf_counter() - clock,
+                        message=stop.reason or "")
 
 
 async def _load(
@@ -231,10 +252,7 @@ async def _load(
             async for message in messages:
                 if (rows_ := payload(message)) is not None:
                     yield rows_
-                # a chunk is written: a safe point to stop at (the loop runs the signal
-                # handlers here, SQLite's writing being synchronous otherwise)
-                await asyncio.sleep(0)
-                if stop.reason:
+                if stop.reason:  # a chunk is written: a safe point to stop at
                     raise Stopped
         except WorkerFailed:
             if stop.reason:  # (the signal that asked to stop ended the checking, too)
@@ -290,6 +308,7 @@ async def _load(
         progress.done()
         return ImportResult("imported", result.report, 0, snapshot_id, result.content_hash)
     except Stopped:
+        progress.stage("stopping")
         await store.rollback()
         with language(DEFAULT_LANGUAGE):  # the history's language (see _history_row)
             note = gettext(STOPPED, reason=stop.reason)

@@ -28,7 +28,7 @@ import json
 import re
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -65,8 +65,8 @@ class Store(ABC):
     async def close(self) -> None: ...
 
     @abstractmethod
-    async def lock(self, waiting: Callable[[], None]) -> None:
-        """Take the import lock; when another import holds it, call `waiting` first."""
+    async def try_lock(self) -> bool:
+        """Take the import lock if no other import holds it (held until `close`)."""
 
     @abstractmethod
     async def latest_imported(self) -> dict | None: ...
@@ -140,13 +140,14 @@ class SqliteStore(Store):
         if self.lock_file is not None:
             self.lock_file.close()  # releases the lock
 
-    async def lock(self, waiting: Callable[[], None]) -> None:
-        self.lock_file = open(f"{self.path}.import-lock", "a+b")  # noqa: SIM115
+    async def try_lock(self) -> bool:
+        if self.lock_file is None:
+            self.lock_file = open(f"{self.path}.import-lock", "a+b")  # noqa: SIM115
         try:
             fcntl.flock(self.lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            waiting()
-            fcntl.flock(self.lock_file, fcntl.LOCK_EX)
+            return False
+        return True
 
     def _one(self, sql: str, *args) -> dict | None:
         cur = self.conn.execute(sql, args)
@@ -259,10 +260,8 @@ class PostgresStore(Store):
         if self.conn is not None:
             await self.conn.close()  # also releases the advisory lock
 
-    async def lock(self, waiting: Callable[[], None]) -> None:
-        if not await self.conn.fetchval("SELECT pg_try_advisory_lock($1)", LOCK_KEY):
-            waiting()
-            await self.conn.execute("SELECT pg_advisory_lock($1)", LOCK_KEY)
+    async def try_lock(self) -> bool:
+        return await self.conn.fetchval("SELECT pg_try_advisory_lock($1)", LOCK_KEY)
 
     async def latest_imported(self) -> dict | None:
         row = await self.conn.fetchrow(

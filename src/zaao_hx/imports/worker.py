@@ -53,9 +53,10 @@ F_SETPIPE_SZ = 1031  # Linux: a 1 MB pipe instead of 64 KB means fewer hand-over
 def _child(directory: str) -> int:
     from zaao_hx.imports.validate import SnapshotValidator, TupleSink
 
-    # Ctrl+C at the terminal reaches the whole process group, and a service manager's
-    # SIGTERM may too: the importing process decides what to do (it stops at a safe point
-    # and kills this one), so this one does not die under it first.
+    # A service manager's SIGTERM may reach every process of the service (a terminal's
+    # Ctrl+C does not: this one has a process group of its own): the importing process
+    # decides what to do (it stops at a safe point and kills this one), so this one does
+    # not die under it first.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     # Millions of short-lived containers and nothing cyclic: the collector would only
@@ -154,6 +155,9 @@ class Worker:
             [sys.executable, "-m", "zaao_hx.imports.worker", str(directory)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            # a process group of its own: a terminal's Ctrl+C is for the importing
+            # process, which stops at a safe point and then kills this one
+            process_group=0,
         )
         with contextlib.suppress(OSError):
             fcntl.fcntl(self.proc.stdout.fileno(), F_SETPIPE_SZ, 1 << 20)
