@@ -161,7 +161,7 @@ def _import(settings: Settings, directory: str, force: bool, progress: str) -> i
     print(summary(result, directory), file=sys.stdout if result.ok else sys.stderr)
     if result.outcome == "interrupted" and asked:
         return 128 + asked[0]  # as a shell says a command ended by that signal
-    if asked:  # it came too late: the import had begun to commit, or was done
+    if asked and result.ok:  # it came too late: the import had begun to commit, or was done
         print("zaao-hx import: " + gettext(
             "pārtraukšana (%(reason)s) pienāca par vēlu: imports jau tika pabeigts",
             reason=stop.reason), file=sys.stderr)
@@ -175,7 +175,7 @@ def _asking_to_stop(stop, asked: list[int]) -> Iterator[None]:
     run between any two steps of the main thread, SQLite's synchronous writing included
     (an asyncio handler would wait for the event loop).  A signal the process was started
     ignoring stays ignored; the handlers before are put back after.  Asked a second time,
-    it ends at once."""
+    the process ends at once."""
     before = {}
     for signum, reason in STOP_SIGNALS:
         previous = signal.getsignal(signum)
@@ -183,13 +183,14 @@ def _asking_to_stop(stop, asked: list[int]) -> Iterator[None]:
             continue
 
         def ask(signum: int, frame, reason: str = reason) -> None:
-            if asked:  # asked twice: at once (what is not committed dies with the process)
-                os.write(2, ("\nzaao-hx import: " + gettext(
-                    "pārtraukts uzreiz (%(reason)s); ja imports nebija apstiprināts, datubāze "
-                    "nav mainīta (`zaao-hx imports`)", reason=reason) + "\n").encode())
-                os._exit(128 + signum)
-            asked.append(signum)
+            if not asked:
+                asked.append(signum)
             stop.request(reason)
+            # asked again, the process ends at once, by the kernel: even in the middle of
+            # a long SQLite call, when no Python handler could run (what was not committed
+            # dies with the process)
+            for other in before:
+                signal.signal(other, signal.SIG_DFL)
 
         before[signum] = previous
         signal.signal(signum, ask)

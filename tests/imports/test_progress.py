@@ -48,7 +48,8 @@ def test_the_bar_stops_moving_once_the_import_is_asked_to_stop():
     time.sleep(0.11)  # (redrawn at most ten times a second)
     bar.update(60, 200, "invoices.csv")  # (chunks already on their way)
     text = terminal.getvalue()
-    assert text.split("\r")[-1].startswith("stopping (the database will not be changed)  ")
+    assert text.split("\r")[-1].startswith(
+        "stopping (the database will not be changed; Ctrl+C again: at once)  ")
     assert " 30%" not in text
 
 

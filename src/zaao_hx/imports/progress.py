@@ -20,7 +20,7 @@ from zaao_hx.web.i18n import N_, gettext, ngettext, number
 RIGA = ZoneInfo("Europe/Riga")
 STAGES = {
     "waiting": N_("gaida, kamēr beigsies cits imports"),
-    "stopping": N_("pārtrauc (datubāze netiks mainīta)"),
+    "stopping": N_("pārtrauc (datubāze netiks mainīta; vēlreiz Ctrl+C — uzreiz)"),
     "hash": N_("salīdzina ar pēdējo momentuzņēmumu"),
     "checked": N_("visas rindas nolasītas"),
     "swap": N_("aizstāj tabulas ar jaunajām"),

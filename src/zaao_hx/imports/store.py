@@ -255,6 +255,10 @@ class PostgresStore(Store):
         import asyncpg
 
         self.conn = await asyncpg.connect(self.dsn)
+        if self.conn.get_server_version().major >= 14:
+            # a command that died (killed, or a second Ctrl+C) in the middle of a long
+            # statement lets go of its locks within a second, not when the statement ends
+            await self.conn.execute("SET client_connection_check_interval = '1s'")
 
     async def close(self) -> None:
         if self.conn is not None:
