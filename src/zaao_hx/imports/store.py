@@ -221,6 +221,9 @@ class SqliteStore(Store):
         # The commit writes the snapshot into the database file (SQLite's automatic
         # checkpoint); then the write-ahead log, as big as the snapshot, is cut back.
         self.conn.execute("COMMIT")
+        # (a reader of the portal's holding it up: the next checkpoint does it, rather
+        # than the command waiting out the 60 s busy timeout once all is done)
+        self.conn.execute("PRAGMA busy_timeout = 1000")
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def rollback(self) -> None:
