@@ -9,7 +9,7 @@ import inspect
 
 import pytest
 
-from zaao_hx.cli import ARGPARSE_TEXTS, main
+from zaao_hx.cli import ARGPARSE_TEXTS, build_parser, main
 from zaao_hx.settings import SettingsError
 from zaao_hx.web.i18n import language
 
@@ -87,6 +87,7 @@ def test_each_argparse_text_translated_is_one_this_python_says():
 
 @pytest.mark.parametrize(("argv", "said"), [
     (("import", "--la", "en"), "en"),  # abbreviated, as argparse takes it
+    (("imports", "--l", "en"), "lv"),  # --lang or --limit? argparse refuses it: default
     (("--lang", "lv", "import", "--lang", "en"), "en"),  # the last one wins
     (("--lang", "en", "import", "--lang", "lv"), "lv"),
     (("--lang=en", "import"), "en"),
@@ -115,3 +116,11 @@ def test_bad_settings_are_said_in_the_language_of_the_moment(capsys, monkeypatch
     assert main(["imports"]) == 2
     assert capsys.readouterr().err == (
         "zaao-hx: ZAAO_SMTP_PORT jābūt porta numuram (1–65535), nevis 'abc'\n")
+
+
+def test_no_other_option_begins_as_the_abbreviations_of_lang_taken():
+    parser = build_parser()
+    options = {option for action in parser._actions for option in action.option_strings}
+    for command in parser._subparsers._group_actions[0].choices.values():
+        options |= {o for action in command._actions for o in action.option_strings}
+    assert {o for o in options if o.startswith("--la")} == {"--lang"}

@@ -58,8 +58,9 @@ def _argparse_translated() -> Iterator[None]:
 
 
 class _LanguageOnly(argparse.ArgumentParser):
-    """Reads `--lang` alone, as the whole parser will (abbreviated, the last one wins),
-    and says nothing of the rest."""
+    """Reads `--lang` alone, as the whole parser will (the last one wins), and says
+    nothing of the rest.  Of its abbreviations, those no other option of any command
+    begins with (`--l` could be `--limit`: argparse refuses it there)."""
 
     def error(self, message: str) -> NoReturn:
         raise ValueError(message)
@@ -68,8 +69,8 @@ class _LanguageOnly(argparse.ArgumentParser):
 def _language_asked(argv: Sequence[str]) -> str:
     """The `--lang` of a command line, before argparse has read it (its help and its
     errors are said in it); the default when there is none we know."""
-    parser = _LanguageOnly(add_help=False)
-    parser.add_argument("--lang")
+    parser = _LanguageOnly(add_help=False, allow_abbrev=False)
+    parser.add_argument("--lang", "--lan", "--la")
     try:
         asked = parser.parse_known_args(argv)[0].lang
     except ValueError:
