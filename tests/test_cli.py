@@ -6,12 +6,18 @@ from __future__ import annotations
 import argparse
 import gettext
 import inspect
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from zaao_hx.cli import ARGPARSE_TEXTS, build_parser, main
 from zaao_hx.settings import SettingsError
 from zaao_hx.web.i18n import language
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -124,3 +130,32 @@ def test_no_other_option_begins_as_the_abbreviations_of_lang_taken():
     for command in parser._subparsers._group_actions[0].choices.values():
         options |= {o for action in command._actions for o in action.option_strings}
     assert {o for o in options if o.startswith("--la")} == {"--lang"}
+
+
+def zaao_hx(*argv: str, **env: str) -> subprocess.CompletedProcess:
+    """The command in a process of its own (it binds Piccolo's tables to its database)."""
+    return subprocess.run([sys.executable, "-m", "zaao_hx.cli", *argv], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, **env})
+
+
+def test_migrate_says_what_it_did_in_words(tmp_path):
+    env = {"ZAAO_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+           "ZAAO_DATA_DIR": str(tmp_path), "ZAAO_SECRET_KEY": "k" * 40}
+    count = len(list((ROOT / "migrations").glob("zaao_*.py")))
+    first = zaao_hx("migrate", **env)
+    assert (first.returncode, first.stderr) == (0, "")
+    assert first.stdout == (f"Datubāze atjaunināta: piemērotas migrācijas {count} (kopā "
+                            f"{count}).\n")
+    again = zaao_hx("migrate", "--lang", "en", **env)
+    assert again.stdout == f"The database is up to date (migrations: {count}).\n"
+
+
+@pytest.mark.parametrize("command", ["migrate", "demo", "imports"])
+def test_a_database_out_of_reach_is_said_in_words(tmp_path, command):
+    done = zaao_hx(command, ZAAO_DATABASE_URL="postgresql://postgres@127.0.0.1:1/none",
+                   ZAAO_DATA_DIR=str(tmp_path), ZAAO_SECRET_KEY="k" * 40)
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"zaao-hx {command}: datubāzi nevar izmantot "
+                                  "(ConnectionRefusedError: "), done.stderr
+    assert "Traceback" not in done.stderr and "Warning" not in done.stderr
+    assert len(done.stderr.splitlines()) == 1

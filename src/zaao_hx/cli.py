@@ -13,6 +13,7 @@ import datetime
 import os
 import signal
 import sys
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import NoReturn
@@ -101,20 +102,54 @@ def _whole(minimum: int | None = None, maximum: int | None = None) -> Callable[[
     return whole
 
 
+def _database_unusable(command: str, exc: Exception, migrated: bool = True) -> int:
+    """A database the command cannot use (not there, not reachable, not migrated): said in
+    words, no traceback (its type and message are in them)."""
+    detail = f"{type(exc).__name__}: {exc}"
+    if migrated:
+        text = gettext("datubāzi nevar izmantot (%(detail)s); vai ZAAO_DATABASE_URL ir pareizs "
+                       "un vai `zaao-hx migrate` ir palaists?", detail=detail)
+    else:
+        text = gettext("datubāzi nevar izmantot (%(detail)s); vai ZAAO_DATABASE_URL ir "
+                       "pareizs?", detail=detail)
+    print(f"zaao-hx {command}: {text}", file=sys.stderr)
+    return 1
+
+
 def _migrate(settings: Settings) -> int:
+    import contextlib
+    import io
+
     from zaao_hx.db import engine_from_url, migrate
 
-    asyncio.run(migrate(engine_from_url(settings.database_url)))
+    chatter = io.StringIO()  # Piccolo's own (English) lines: shown only if it fails
+    try:
+        with contextlib.redirect_stdout(chatter):
+            before, after = asyncio.run(migrate(engine_from_url(settings.database_url)))
+    except Exception as exc:  # noqa: BLE001 - said in words (see _database_unusable)
+        sys.stderr.write(chatter.getvalue())
+        return _database_unusable("migrate", exc, migrated=False)
+    if after == before:
+        print(gettext("Datubāze jau ir jaunākajā versijā (migrācijas: %(count)s).",
+                      count=after))
+    else:
+        print(gettext("Datubāze atjaunināta: piemērotas migrācijas %(applied)s (kopā "
+                      "%(count)s).", applied=after - before, count=after))
     return 0
 
 
 def _demo(settings: Settings) -> int:
     from zaao_hx.db import bind, engine_from_url
-    from zaao_hx.demo import load_demo
+    from zaao_hx.demo import DemoDataConflict, load_demo
 
     engine = engine_from_url(settings.database_url)
     bind(engine)
-    summary = asyncio.run(load_demo(settings))
+    try:
+        summary = asyncio.run(load_demo(settings))
+    except DemoDataConflict:
+        raise
+    except Exception as exc:  # noqa: BLE001 - said in words (see _database_unusable)
+        return _database_unusable("demo", exc)
     print(summary)
     return 0
 
@@ -154,11 +189,7 @@ def _import(settings: Settings, directory: str, force: bool, progress: str) -> i
                 settings.database_url, settings.secret_key, folder, force=force,
                 progress=progress_for(progress), yield_to_checker=True, stop=stop))
     except Exception as exc:  # noqa: BLE001 - no database to write to: say so, no traceback
-        detail = f"{type(exc).__name__}: {exc}"
-        print("zaao-hx import: " + gettext(
-            "datubāzi nevar izmantot (%(detail)s); vai ZAAO_DATABASE_URL ir pareizs un vai "
-            "`zaao-hx migrate` ir palaists?", detail=detail), file=sys.stderr)
-        return 1
+        return _database_unusable("import", exc)
     print(summary(result, directory), file=sys.stdout if result.ok else sys.stderr)
     if result.outcome == "interrupted" and asked:
         return 128 + asked[0]  # as a shell says a command ended by that signal
@@ -205,7 +236,10 @@ def _asking_to_stop(stop, asked: list[int]) -> Iterator[None]:
 def _imports(settings: Settings, limit: int) -> int:
     from zaao_hx.imports.history import history
 
-    print(asyncio.run(history(settings.database_url, limit)))
+    try:
+        print(asyncio.run(history(settings.database_url, limit)))
+    except Exception as exc:  # noqa: BLE001 - said in words (see _database_unusable)
+        return _database_unusable("imports", exc)
     return 0
 
 
@@ -315,6 +349,10 @@ def _main(argv: list[str] | None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    # Piccolo warns, in English, of a database it cannot reach; the commands say it
+    # themselves (see _database_unusable)
+    warnings.filterwarnings(
+        "ignore", message=r".*Unable to (connect to database|fetch server version)")
     try:
         settings = Settings.from_env()
     except SettingsError as exc:

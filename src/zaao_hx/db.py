@@ -63,17 +63,26 @@ def bind(engine: Engine) -> None:
         table._meta.db = engine
 
 
-async def migrate(engine: Engine) -> None:
-    """Apply every migration in `migrations/` that has not run yet (idempotent)."""
+async def migrate(engine: Engine) -> tuple[int, int]:
+    """Apply every migration in `migrations/` that has not run yet (idempotent); the
+    number of migrations applied before and after."""
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
     bind(engine)
     if isinstance(engine, SQLiteEngine):
         # WAL lets readers go on while the import or the worker writes; kept by the file.
         await engine.run_ddl("PRAGMA journal_mode=WAL")
+    before = await _migrations_applied()
     result = await run_forwards(app_name="zaao", migration_id="all")
     if not result.success:
         raise RuntimeError(f"migration failed: {result.message}")
+    return before, await _migrations_applied()
+
+
+async def _migrations_applied() -> int:
+    if not await Migration.table_exists():
+        return 0
+    return await Migration.count().where(Migration.app_name == "zaao")
 
 
 def write_transaction(engine: Engine | None = None):
