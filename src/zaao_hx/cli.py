@@ -146,8 +146,9 @@ def _demo(settings: Settings) -> int:
     bind(engine)
     try:
         summary = asyncio.run(load_demo(settings))
-    except DemoDataConflict:
-        raise
+    except DemoDataConflict as exc:  # (a key of the demo's taken by real data)
+        print(f"zaao-hx demo: {exc}", file=sys.stderr)
+        return 1
     except Exception as exc:  # noqa: BLE001 - said in words (see _database_unusable)
         return _database_unusable("demo", exc)
     print(summary)

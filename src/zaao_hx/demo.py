@@ -656,10 +656,10 @@ async def _sync(
         for ids in _chunks([r[pk_name] for r in new]):
             taken = await table.select(pk).where(pk.is_in(ids))
             if taken:
-                raise DemoDataConflict(
-                    f"{table._meta.tablename} {taken[0][pk_name]!r} already exists and is "
-                    "not demo data: the demo cannot be loaded into this database"
-                )
+                raise DemoDataConflict(gettext(
+                    "%(table)s %(key)s jau ir, un tie nav demonstrācijas dati: "
+                    "demonstrācijas datus šajā datubāzē ielādēt nevar",
+                    table=table._meta.tablename, key=repr(taken[0][pk_name])))
     for batch in _chunks(new, 200):
         await table.insert(*[table(**row) for row in batch])
     stats.inserted += len(new)

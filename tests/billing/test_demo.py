@@ -442,7 +442,8 @@ def test_a_demo_key_taken_by_other_data_stops_the_load_and_changes_nothing(migra
     run(take())
     try:
         before = dump()
-        with pytest.raises(DemoDataConflict, match="1-032027"):
+        with pytest.raises(DemoDataConflict,
+                           match="invoice '1-032027' jau ir, un tie nav demonstrācijas dati"):
             run(load_demo(migrated, today=datetime.date(2027, 3, 10)))
         assert dump() == before
     finally:
