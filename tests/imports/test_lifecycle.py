@@ -161,7 +161,7 @@ def test_a_killed_import_leaves_the_previous_snapshot(base_loaded, big, tmp_path
         "manifest.json": BASE["manifest.json"].replace('"t"', '"after the crash"')}))
     assert result.outcome == "imported"
     outcomes = query(url, "SELECT outcome, report FROM snapshot ORDER BY id DESC LIMIT 2")
-    assert outcomes[1][0] == "failed" and outcomes[1][1].startswith("pārtraukts: ")
+    assert outcomes[1][0] == "interrupted" and outcomes[1][1].startswith("pārtraukts: ")
 
 
 def test_the_history_lists_every_import(base_loaded, base_dir, tmp_path):

@@ -22,6 +22,7 @@ SQLite database, an advisory lock on PostgreSQL), both released if the process d
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import fcntl
 import json
@@ -162,7 +163,7 @@ class SqliteStore(Store):
 
     async def mark_interrupted(self) -> int:
         cur = self.conn.execute(
-            "UPDATE snapshot SET outcome = 'failed', report = ? WHERE outcome = 'running'",
+            "UPDATE snapshot SET outcome = 'interrupted', report = ? WHERE outcome = 'running'",
             (_interrupted(),),
         )
         return cur.rowcount
@@ -261,7 +262,9 @@ class PostgresStore(Store):
         if self.conn.get_server_version().major >= 14:
             # a command that died (killed, or a second Ctrl+C) in the middle of a long
             # statement lets go of its locks within a second, not when the statement ends
-            await self.conn.execute("SET client_connection_check_interval = '1s'")
+            # (where the server can tell: some platforms allow only 0)
+            with contextlib.suppress(asyncpg.PostgresError):
+                await self.conn.execute("SET client_connection_check_interval = '1s'")
 
     async def close(self) -> None:
         if self.conn is not None:
@@ -279,7 +282,7 @@ class PostgresStore(Store):
 
     async def mark_interrupted(self) -> int:
         status = await self.conn.execute(
-            "UPDATE snapshot SET outcome = 'failed', report = $1 WHERE outcome = 'running'",
+            "UPDATE snapshot SET outcome = 'interrupted', report = $1 WHERE outcome = 'running'",
             _interrupted(),
         )
         return int(status.split()[-1])
