@@ -4,16 +4,19 @@ unless `--lang en` is given, wherever on the command line it stands."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gettext
 import inspect
 import os
+import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from zaao_hx.cli import ARGPARSE_TEXTS, build_parser, main
+from zaao_hx.cli import ARGPARSE_TEXTS, main
 from zaao_hx.settings import SettingsError
 from zaao_hx.web.i18n import language
 
@@ -94,6 +97,8 @@ def test_each_argparse_text_translated_is_one_this_python_says():
 @pytest.mark.parametrize(("argv", "said"), [
     (("import", "--la", "en"), "en"),  # abbreviated, as argparse takes it
     (("imports", "--l", "en"), "lv"),  # --lang or --limit? argparse refuses it: default
+    (("--l", "en", "generate", "x"), "en"),  # where nothing else begins so, it is --lang
+    (("generate", "--l", "en"), "en"),
     (("--lang", "lv", "import", "--lang", "en"), "en"),  # the last one wins
     (("--lang", "en", "import", "--lang", "lv"), "lv"),
     (("--lang=en", "import"), "en"),
@@ -124,14 +129,6 @@ def test_bad_settings_are_said_in_the_language_of_the_moment(capsys, monkeypatch
         "zaao-hx: ZAAO_SMTP_PORT jābūt porta numuram (1–65535), nevis 'abc'\n")
 
 
-def test_no_other_option_begins_as_the_abbreviations_of_lang_taken():
-    parser = build_parser()
-    options = {option for action in parser._actions for option in action.option_strings}
-    for command in parser._subparsers._group_actions[0].choices.values():
-        options |= {o for action in command._actions for o in action.option_strings}
-    assert {o for o in options if o.startswith("--la")} == {"--lang"}
-
-
 def zaao_hx(*argv: str, **env: str) -> subprocess.CompletedProcess:
     """The command in a process of its own (it binds Piccolo's tables to its database)."""
     return subprocess.run([sys.executable, "-m", "zaao_hx.cli", *argv], capture_output=True,
@@ -141,13 +138,40 @@ def zaao_hx(*argv: str, **env: str) -> subprocess.CompletedProcess:
 def test_migrate_says_what_it_did_in_words(tmp_path):
     env = {"ZAAO_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
            "ZAAO_DATA_DIR": str(tmp_path), "ZAAO_SECRET_KEY": "k" * 40}
-    count = len(list((ROOT / "migrations").glob("zaao_*.py")))
-    first = zaao_hx("migrate", **env)
-    assert (first.returncode, first.stderr) == (0, "")
-    assert first.stdout == (f"Datubāze atjaunināta: piemērotas migrācijas {count} (kopā "
+    files = sorted((ROOT / "migrations").glob("zaao_*.py"))
+    count = len(files)
+    # all but the last one applied (as Piccolo's own command would)
+    last_but_one = re.search(r'^ID = "(.+)"$', files[-2].read_text(), re.M).group(1)
+    script = ("import asyncio, os\n"
+              "from piccolo.apps.migrations.commands.forwards import run_forwards\n"
+              "from zaao_hx.db import bind, engine_from_url\n"
+              "bind(engine_from_url(os.environ['ZAAO_DATABASE_URL']))\n"
+              f"asyncio.run(run_forwards(app_name='zaao', migration_id={last_but_one!r}))\n")
+    subprocess.run([sys.executable, "-c", script], env={**os.environ, **env}, check=True,
+                   capture_output=True, timeout=120)
+    one = zaao_hx("migrate", "--lang", "en", **env)
+    assert (one.returncode, one.stderr) == (0, "zaao-hx migrate: applying 1 migration…\n")
+    assert one.stdout == f"The database is updated: 1 migration applied ({count} in all).\n"
+    again = zaao_hx("migrate", **env)
+    assert (again.stdout, again.stderr) == (
+        f"Datubāze jau ir jaunākajā versijā (migrācijas: {count}).\n", "")
+    fresh = {**env, "ZAAO_DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}"}
+    first = zaao_hx("migrate", **fresh)
+    assert first.stderr == f"zaao-hx migrate: piemēro {count} migrācijas…\n"
+    assert first.stdout == (f"Datubāze atjaunināta: piemērotas {count} migrācijas (kopā "
                             f"{count}).\n")
-    again = zaao_hx("migrate", "--lang", "en", **env)
-    assert again.stdout == f"The database is up to date (migrations: {count}).\n"
+
+
+def test_a_migration_that_fails_says_so_after_what_piccolo_said(tmp_path):
+    db = tmp_path / "db.sqlite3"
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        conn.execute("CREATE TABLE account (x INTEGER)")  # in the first migration's way
+    done = zaao_hx("migrate", ZAAO_DATABASE_URL=f"sqlite:///{db}",
+                   ZAAO_DATA_DIR=str(tmp_path), ZAAO_SECRET_KEY="k" * 40)
+    assert done.returncode == 1 and done.stdout == ""
+    last = done.stderr.splitlines()[-1]
+    assert last.startswith("zaao-hx migrate: migrācija neizdevās: "), done.stderr
+    assert "account" in last
 
 
 @pytest.mark.parametrize("command", ["migrate", "demo", "imports"])
@@ -159,3 +183,8 @@ def test_a_database_out_of_reach_is_said_in_words(tmp_path, command):
                                   "(ConnectionRefusedError: "), done.stderr
     assert "Traceback" not in done.stderr and "Warning" not in done.stderr
     assert len(done.stderr.splitlines()) == 1
+    wrong = zaao_hx(command, ZAAO_DATABASE_URL="mysql://x", ZAAO_DATA_DIR=str(tmp_path),
+                    ZAAO_SECRET_KEY="k" * 40)
+    assert wrong.returncode == 1
+    assert wrong.stderr.startswith(f"zaao-hx {command}: datubāzi nevar izmantot "
+                                   "(DatabaseUrlError: "), wrong.stderr

@@ -59,9 +59,7 @@ def _argparse_translated() -> Iterator[None]:
 
 
 class _LanguageOnly(argparse.ArgumentParser):
-    """Reads `--lang` alone, as the whole parser will (the last one wins), and says
-    nothing of the rest.  Of its abbreviations, those no other option of any command
-    begins with (`--l` could be `--limit`: argparse refuses it there)."""
+    """Reads `--lang` alone and says nothing of the rest."""
 
     def error(self, message: str) -> NoReturn:
         raise ValueError(message)
@@ -69,13 +67,27 @@ class _LanguageOnly(argparse.ArgumentParser):
 
 def _language_asked(argv: Sequence[str]) -> str:
     """The `--lang` of a command line, before argparse has read it (its help and its
-    errors are said in it); the default when there is none we know."""
-    parser = _LanguageOnly(add_help=False, allow_abbrev=False)
-    parser.add_argument("--lang", "--lan", "--la")
-    try:
-        asked = parser.parse_known_args(argv)[0].lang
-    except ValueError:
-        return DEFAULT_LANGUAGE
+    errors are said in it), read as argparse will: the command's own after the command's
+    name, the last one winning, abbreviated as far as no other option there begins the
+    same (`--l` could be `imports --limit`); the default when there is none we know."""
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices  # (argparse's own fields)
+    at = next((i for i, arg in enumerate(argv) if arg in commands), len(argv))
+    asked = None
+    for options, part in ((parser, argv[:at]), (commands.get(argv[at]) if at < len(argv)
+                                                 else None, argv[at + 1:])):
+        if options is None:
+            continue
+        others = [o for action in options._actions for o in action.option_strings
+                  if o != "--lang"]
+        spellings = [p for p in ("--lang", "--lan", "--la", "--l")
+                     if not any(o.startswith(p) for o in others)]
+        reader = _LanguageOnly(add_help=False, allow_abbrev=False)
+        reader.add_argument(*spellings)
+        try:
+            asked = reader.parse_known_args(part)[0].lang or asked
+        except ValueError:
+            return DEFAULT_LANGUAGE
     return asked if asked in LANGUAGES else DEFAULT_LANGUAGE
 
 
@@ -120,21 +132,44 @@ def _migrate(settings: Settings) -> int:
     import contextlib
     import io
 
-    from zaao_hx.db import engine_from_url, migrate
+    from zaao_hx.db import MigrationFailed, engine_from_url, migrate
+
+    def starting(pending: int) -> None:  # (a lock held elsewhere may make it wait)
+        print("zaao-hx migrate: " + ngettext("piemēro %(num)s migrāciju…",
+                                             "piemēro %(num)s migrācijas…", pending),
+              file=sys.stderr, flush=True)
 
     chatter = io.StringIO()  # Piccolo's own (English) lines: shown only if it fails
+
+    def piccolo_said() -> None:
+        said = chatter.getvalue()
+        sys.stderr.write(said if not said or said.endswith("\n") else said + "\n")
+
     try:
         with contextlib.redirect_stdout(chatter):
-            before, after = asyncio.run(migrate(engine_from_url(settings.database_url)))
+            before, after = asyncio.run(migrate(engine_from_url(settings.database_url),
+                                                starting))
+    except KeyboardInterrupt:
+        piccolo_said()
+        print("zaao-hx migrate: " + gettext(
+            "pārtraukts (Ctrl+C); nepabeigtā migrācija atsaukta, pabeigtās paliek"),
+            file=sys.stderr)
+        return 128 + signal.SIGINT
+    except MigrationFailed as exc:
+        piccolo_said()
+        print("zaao-hx migrate: " + gettext("migrācija neizdevās: %(detail)s",
+                                            detail=str(exc)), file=sys.stderr)
+        return 1
     except Exception as exc:  # noqa: BLE001 - said in words (see _database_unusable)
-        sys.stderr.write(chatter.getvalue())
+        piccolo_said()
         return _database_unusable("migrate", exc, migrated=False)
     if after == before:
         print(gettext("Datubāze jau ir jaunākajā versijā (migrācijas: %(count)s).",
                       count=after))
     else:
-        print(gettext("Datubāze atjaunināta: piemērotas migrācijas %(applied)s (kopā "
-                      "%(count)s).", applied=after - before, count=after))
+        print(ngettext("Datubāze atjaunināta: piemērota %(num)s migrācija (kopā %(count)s).",
+                       "Datubāze atjaunināta: piemērotas %(num)s migrācijas (kopā %(count)s).",
+                       after - before, count=after))
     return 0
 
 
@@ -142,9 +177,8 @@ def _demo(settings: Settings) -> int:
     from zaao_hx.db import bind, engine_from_url
     from zaao_hx.demo import DemoDataConflict, load_demo
 
-    engine = engine_from_url(settings.database_url)
-    bind(engine)
     try:
+        bind(engine_from_url(settings.database_url))
         summary = asyncio.run(load_demo(settings))
     except DemoDataConflict as exc:  # (a key of the demo's taken by real data)
         print(f"zaao-hx demo: {exc}", file=sys.stderr)

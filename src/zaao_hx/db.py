@@ -7,6 +7,7 @@ Piccolo finds its engine through a `piccolo_conf` module and each table's `_meta
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -63,9 +64,15 @@ def bind(engine: Engine) -> None:
         table._meta.db = engine
 
 
-async def migrate(engine: Engine) -> tuple[int, int]:
+class MigrationFailed(RuntimeError):
+    """A migration failed on a database that could be reached."""
+
+
+async def migrate(engine: Engine, starting: Callable[[int], None] | None = None
+                  ) -> tuple[int, int]:
     """Apply every migration in `migrations/` that has not run yet (idempotent); the
-    number of migrations applied before and after."""
+    number of migrations applied before and after.  `starting`: told how many are about
+    to be applied, when some are."""
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
     bind(engine)
@@ -73,9 +80,15 @@ async def migrate(engine: Engine) -> tuple[int, int]:
         # WAL lets readers go on while the import or the worker writes; kept by the file.
         await engine.run_ddl("PRAGMA journal_mode=WAL")
     before = await _migrations_applied()
-    result = await run_forwards(app_name="zaao", migration_id="all")
+    pending = len(list(MIGRATIONS_DIR.glob("zaao_*.py"))) - before
+    if pending > 0 and starting is not None:
+        starting(pending)
+    try:
+        result = await run_forwards(app_name="zaao", migration_id="all")
+    except Exception as exc:
+        raise MigrationFailed(f"{type(exc).__name__}: {exc}") from exc
     if not result.success:
-        raise RuntimeError(f"migration failed: {result.message}")
+        raise MigrationFailed(result.message)
     return before, await _migrations_applied()
 
 
