@@ -41,14 +41,16 @@ from zaao_hx.imports.worker import Worker
 
 
 @contextlib.contextmanager
-def _importing(url: str, folder, data_dir) -> Iterator[subprocess.Popen]:
-    """`zaao-hx import FOLDER --progress lines` running (in English); killed if still
-    running after the block, its pipes closed."""
+def _importing(url: str, folder, data_dir, session: bool = False
+               ) -> Iterator[subprocess.Popen]:
+    """`zaao-hx import FOLDER --progress lines` running (in English; `session`: in a
+    session of its own, as a terminal runs it); killed if still running after the block,
+    its pipes closed."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "zaao_hx.cli", "import", str(folder), "--progress", "lines",
          "--lang", "en"],
         env=cli_env(url, data_dir), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True,
+        text=True, start_new_session=session,
     )
     try:
         yield proc
@@ -58,6 +60,17 @@ def _importing(url: str, folder, data_dir) -> Iterator[subprocess.Popen]:
         proc.wait()
         proc.stdout.close()
         proc.stderr.close()
+
+
+def _reading_lines(proc: subprocess.Popen) -> None:
+    """Wait until the import reads invoice_lines.csv: it has then written every invoice
+    in its transaction."""
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if "reading invoice_lines.csv" in line:
+            break
+    assert proc.poll() is None, "".join(seen) + proc.stderr.read()
 
 
 def test_the_same_snapshot_twice_changes_nothing(base_loaded, base_dir, tmp_path):
@@ -123,26 +136,11 @@ def test_a_snapshot_is_complete_and_portal_rows_stay(base_loaded, tmp_path):
 def test_a_killed_import_leaves_the_previous_snapshot(base_loaded, big, tmp_path):
     url = base_loaded
     before = dump(url)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "zaao_hx.cli", "import", str(big), "--progress", "lines",
-         "--lang", "en"],
-        env=cli_env(url, tmp_path), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True,
-    )
-    seen = []
-    try:
-        # once it reads invoice_lines.csv, it has written every invoice in its transaction
-        for line in proc.stderr:
-            seen.append(line)
-            if "reading invoice_lines.csv" in line:
-                break
-        assert proc.poll() is None, "".join(seen) + proc.stderr.read()
+    with _importing(url, big, tmp_path) as proc:
+        _reading_lines(proc)
         assert counts(url)["invoice"] == 4  # (uncommitted rows are invisible)
         os.kill(proc.pid, signal.SIGKILL)
-    finally:
         proc.wait(timeout=30)
-        proc.stdout.close()
-        proc.stderr.close()
     assert proc.returncode == -signal.SIGKILL
     assert dump(url) == before
     assert counts(url)["customer"] == 3
@@ -362,25 +360,10 @@ def test_ctrl_c_or_sigterm_stops_an_import_which_rolls_back_and_says_so(
     back and says so (not a traceback, not an import finished regardless)."""
     url = base_loaded
     before = dump(url)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "zaao_hx.cli", "import", str(big), "--progress", "lines",
-         "--lang", "en"],
-        env=cli_env(url, tmp_path), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, start_new_session=True,
-    )
-    try:
-        seen = []
-        for line in proc.stderr:
-            seen.append(line)
-            if "reading invoice_lines.csv" in line:
-                break
-        assert proc.poll() is None, "".join(seen) + proc.stderr.read()
+    with _importing(url, big, tmp_path, session=True) as proc:
+        _reading_lines(proc)
         os.killpg(proc.pid, signum)
         out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert proc.returncode == 128 + signum, err
     assert "import: stopping (the database will not be changed; Ctrl+C again: at once)" in err
     assert f"The import of {big} was stopped ({said}); the database is unchanged." in err
