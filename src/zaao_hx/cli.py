@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime
 import os
 import signal
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from typing import NoReturn
 
 from zaao_hx.settings import Settings, SettingsError
@@ -46,7 +46,7 @@ def _argparse_text(text: str) -> str:
     return gettext(ARGPARSE_TEXTS[text]) if text in ARGPARSE_TEXTS else text
 
 
-@contextmanager
+@contextlib.contextmanager
 def _argparse_translated() -> Iterator[None]:
     """argparse's words through the catalogue while a parser is made and used (argparse
     looks its `_` up in its module each time it says something)."""
@@ -129,7 +129,6 @@ def _database_unusable(command: str, exc: Exception, migrated: bool = True) -> i
 
 
 def _migrate(settings: Settings) -> int:
-    import contextlib
     import io
 
     from zaao_hx.db import MigrationFailed, engine_from_url, migrate
@@ -235,7 +234,7 @@ def _import(settings: Settings, directory: str, force: bool, progress: str) -> i
     return 0 if result.ok else 1
 
 
-@contextmanager
+@contextlib.contextmanager
 def _asking_to_stop(stop, asked: list[int]) -> Iterator[None]:
     """Ctrl+C and SIGTERM ask the import to stop at its next safe point (it rolls back
     and says so) instead of killing it wherever it is.  The handler only notes it: it may
