@@ -140,38 +140,37 @@ async def run_import(
                 await asyncio.sleep(LOCK_POLL)
         await store.mark_interrupted()
         latest = await store.latest_imported()
+        same = False
         if not force and latest and latest["content_hash"] and _manifest_matches(
             latest, directory
         ):
             progress.stage("hash")
             same = content_hash(hash_files(directory), secret_key) == latest["content_hash"]
-            if stop.reason:
-                return _stopped_before_start(stop, clock, progress)
-            if same:
-                report = Report()
-                with language(DEFAULT_LANGUAGE):  # the history's language (see _history_row)
-                    note = gettext("tas pats momentuzņēmums, kas importā Nr. %(id)s: vēlreiz "
-                                   "netiek ielādēts", id=latest["id"])
-                snapshot_id = await store.insert_snapshot(
-                    {
-                        "as_of": _as_datetime(latest["as_of"]),
-                        "next_refresh": _as_date(latest["next_refresh"]),
-                        "source": latest["source"],
-                        "started_at": started,
-                        "finished_at": datetime.datetime.now(datetime.UTC),
-                        "outcome": "unchanged",
-                        "counts": _as_counts(latest["counts"]),
-                        "report": note,
-                        "content_hash": latest["content_hash"],
-                    }
-                )
-                progress.done()
-                return ImportResult(
-                    "unchanged", report, time.perf_counter() - clock, snapshot_id,
-                    latest["content_hash"],
-                )
-        if stop.reason:
+        if stop.reason:  # (nothing written yet)
             return _stopped_before_start(stop, clock, progress)
+        if same:
+            report = Report()
+            with language(DEFAULT_LANGUAGE):  # the history's language (see _history_row)
+                note = gettext("tas pats momentuzņēmums, kas importā Nr. %(id)s: vēlreiz "
+                               "netiek ielādēts", id=latest["id"])
+            snapshot_id = await store.insert_snapshot(
+                {
+                    "as_of": _as_datetime(latest["as_of"]),
+                    "next_refresh": _as_date(latest["next_refresh"]),
+                    "source": latest["source"],
+                    "started_at": started,
+                    "finished_at": datetime.datetime.now(datetime.UTC),
+                    "outcome": "unchanged",
+                    "counts": _as_counts(latest["counts"]),
+                    "report": note,
+                    "content_hash": latest["content_hash"],
+                }
+            )
+            progress.done()
+            return ImportResult(
+                "unchanged", report, time.perf_counter() - clock, snapshot_id,
+                latest["content_hash"],
+            )
         snapshot_id = await store.insert_snapshot(
             {
                 "as_of": started,
