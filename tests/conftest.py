@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +29,12 @@ POSTGRES_URL = os.environ.get(
     "ZAAO_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 SECRET = "test-secret-" + "x" * 40
+
+# Tests send Ctrl+C (SIGINT) to the commands they start.  A shell's background job starts
+# with SIGINT ignored, and a command keeps what it starts ignoring: with a handler here,
+# the commands start with SIGINT at its default, however the tests themselves were started.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_report_header(config) -> str:

@@ -51,9 +51,6 @@ def _importing(url: str, folder, data_dir, session: bool = False
          "--lang", "en"],
         env=cli_env(url, data_dir), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, start_new_session=session,
-        # Ctrl+C as at a terminal, even when the tests themselves run in a shell's
-        # background, whose commands start with it ignored (the import keeps it so)
-        preexec_fn=_ctrl_c_heard if session else None,
     )
     try:
         yield proc
@@ -63,10 +60,6 @@ def _importing(url: str, folder, data_dir, session: bool = False
         proc.wait()
         proc.stdout.close()
         proc.stderr.close()
-
-
-def _ctrl_c_heard() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _reading_lines(proc: subprocess.Popen) -> None:
