@@ -27,9 +27,9 @@ from zaao_hx.payments import tables as payments_tables
 PICCOLO_CONF = "zaao_hx.piccolo_conf"
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 # SQLite's page size for a new database file.  The read model is written in bulk, millions
-# of rows at a time: with 32 KB pages an import makes a sixteenth of the B-tree pages,
+# of rows at a time: with 32 KB pages an import makes an eighth of the B-tree pages,
 # write-ahead log frames and checkpoint copies of SQLite's default 4 KB (100,000
-# customers: ~10 % less time, bench/README.md); a key look-up still reads 3-4 pages.
+# customers: ~15 % less time, bench/README.md); a key look-up still reads 3-4 pages.
 SQLITE_PAGE_SIZE = 32768
 
 ALL_TABLES: list[type[Table]] = [
