@@ -102,7 +102,7 @@ def _prepare_sqlite(path: str) -> None:
     VACUUM outside WAL mode), and WAL, which lets readers go on while the import or the
     worker writes (kept by the file).  One connection: the page size is fixed by the first
     write, which `journal_mode` is."""
-    conn = sqlite3.connect(path)
+    conn = sqlite3.connect(path, timeout=30)  # (as the engine waits for a lock)
     try:
         conn.execute(f"PRAGMA page_size = {SQLITE_PAGE_SIZE}")
         conn.execute("PRAGMA journal_mode = WAL")
