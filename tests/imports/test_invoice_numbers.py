@@ -4,11 +4,17 @@ those of the whole dict."""
 
 from __future__ import annotations
 
+import random
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import SECRET
-from zaao_hx.imports.validate import WINDOW_MARGIN, SnapshotValidator
+from tests.imports.conftest import messages
+from zaao_hx.imports import validate
+from zaao_hx.imports.generate import generate
+from zaao_hx.imports.validate import WINDOW_MARGIN, SnapshotValidator, TupleSink
 
 KEYS = st.sampled_from(["", "A", "B", "C", "D", "E"]).map(lambda k: k and f"{k}-1")
 
@@ -54,3 +60,57 @@ def test_a_chunk_in_the_invoices_order_is_found_in_the_window():
     # the dict is asked only for the first row's: the others are the window's
     v.invoices = {col[0]: 500}
     assert v._invoice_numbers(col) == [i for i in range(500, 600) for _ in range(2)]
+
+
+def _shuffled(path, seed: int = 7) -> None:
+    """The file's rows in another order (its header first)."""
+    head, *rows = path.read_bytes().splitlines(keepends=True)
+    random.Random(seed).shuffle(rows)
+    path.write_bytes(b"".join([head, *rows]))
+
+
+def _checked(folder, monkeypatch, window: bool) -> tuple[list, list[str], dict]:
+    rows: list = []
+    if not window:  # the look-ups as they were: the whole dict for every row
+        monkeypatch.setattr(SnapshotValidator, "_invoice_numbers", lambda self, col,
+                            default=None: [self.invoices.get(no, default) for no in col])
+    v = SnapshotValidator(folder, SECRET, TupleSink(lambda t, r: rows.append((t, r))))
+    report = v.run()
+    monkeypatch.undo()
+    return rows, messages(report), v.window_tries
+
+
+@pytest.mark.parametrize("change", ["none", "shuffled", "repeated", "unknown"])
+def test_a_whole_snapshot_is_checked_and_handed_on_as_with_the_dict_alone(
+        tmp_path, monkeypatch, change):
+    folder = tmp_path / "snapshot"
+    generate(folder, customers=150, seed=3)
+    if change == "shuffled":  # lines and payments in another order than the invoices
+        _shuffled(folder / "invoice_lines.csv")
+        _shuffled(folder / "payments.csv")
+    elif change == "repeated":  # an invoice number twice: the window is not used
+        lines = (folder / "invoices.csv").read_text(encoding="utf-8").splitlines(True)
+        lines.insert(900, lines[10])
+        (folder / "invoices.csv").write_text("".join(lines), encoding="utf-8")
+    elif change == "unknown":  # payments of invoices that are not there, among the others
+        text = (folder / "payments.csv").read_text(encoding="utf-8")
+        (folder / "payments.csv").write_text(
+            text.replace("-122025,", "-122099,", 40), encoding="utf-8")
+    monkeypatch.setattr(validate, "WINDOW_TRIAL", 200)  # (a small file gives up too)
+    with_window = _checked(folder, monkeypatch, window=True)
+    assert with_window[:2] == _checked(folder, monkeypatch, window=False)[:2]
+    tries = with_window[2]
+    if change == "none":  # in the invoices' order: found in the window, nearly all
+        assert with_window[1] == []
+        for name in ("invoice_lines.csv", "payments.csv"):
+            rows, missed = tries[name]
+            assert rows > 1000 and missed < rows / 100, (name, tries)
+    elif change == "shuffled":  # mostly missed: given up after the trial
+        for name in ("invoice_lines.csv", "payments.csv"):
+            rows, missed = tries[name]
+            assert 200 < rows < 1000 and missed * 2 > rows, (name, tries)
+    elif change == "repeated":
+        assert "appears twice" in " ".join(with_window[1])
+        assert all(rows == 0 for rows, _ in tries.values()), tries
+    else:
+        assert any("122099" in m for m in with_window[1])

@@ -75,6 +75,7 @@ LABELS_KEPT = 100_000  # distinct values remembered per repetitive text column
 TAIL_KEYS = {"invoices.csv": ("invoice_no", "contract_no"), "invoice_lines.csv": ("invoice_no",)}
 TAILS_KEPT = 50_000  # distinct rests remembered per file
 WINDOW_MARGIN = 64  # invoices looked among beyond one per row (unpaid ones, see _invoice_numbers)
+WINDOW_TRIAL = 50_000  # rows of a file looked up in the window before it may give up on it
 FORMAT_VERSION = "1"  # part of the content hash: a new importer re-imports the same files
 
 # messages used in more than one place (msgids: see report.Problem)
@@ -572,6 +573,7 @@ class SnapshotValidator:
         self.invoice_keys: list[str] = []  # number → its invoice_no
         # whether invoice_keys[invoices[no]] == no for every no (see _invoice_numbers)
         self.exact_invoices: bool | None = None
+        self.window_tries: dict[str, list[int]] = {}  # file → [rows, missed] in the window
         self.invoice_left = array("q")  # number → net not yet covered by lines
         self.invoice_lines = array("Q")  # number → bit set of its line numbers (1–63)
         self.invoice_high_lines: set[tuple[int, int]] = set()  # line numbers from 64 on
@@ -1390,21 +1392,26 @@ class SnapshotValidator:
         none).  The files after invoices.csv come in its order, so the numbers are looked
         up among the few hundred invoices from the chunk's first one on, which stay in
         the CPU's cache (in the dict of a million, nearly each look-up misses it; invoice
-        lines 4.1-4.7 → 3.3-3.6 s); the dict only for what that does not find."""
+        lines 4.1-4.7 → 3.3-3.6 s); the dict only for what that does not find.  A file
+        in another order (payments by date, say) misses the window: after WINDOW_TRIAL
+        rows mostly missed, the rest of that file is looked up in the dict alone."""
         get = self.invoices.get
         if self.exact_invoices is None:  # once: no number repeated or left empty
             self.exact_invoices = len(self.invoices) == len(self.invoice_keys)
+        tries = self.window_tries.setdefault(self.file, [0, 0])  # rows, missed
         start = get(col[0]) if self.exact_invoices and col else None
-        if start is None:
+        if start is None or (tries[0] > WINDOW_TRIAL and tries[1] * 2 > tries[0]):
             return list(map(get, col, repeat(default, len(col))))
         stop = start + len(col) + WINDOW_MARGIN
         # (strict=False: at the end the slice is the shorter)
         window = dict(zip(self.invoice_keys[start:stop], range(start, stop), strict=False))
         numbers = list(map(window.get, col, repeat(-1, len(col))))
+        tries[0] += len(col)
         if -1 in numbers:  # (further on or back, unknown, or empty)
-            for i, number in enumerate(numbers):
-                if number == -1:
-                    numbers[i] = get(col[i], default)
+            missed = [i for i, number in enumerate(numbers) if number == -1]
+            tries[1] += len(missed)
+            for i in missed:
+                numbers[i] = get(col[i], default)
         return numbers
 
     def _line_tails(self, ch: _Chunk) -> list[Sequence]:
