@@ -236,3 +236,18 @@ def test_a_payment_id_twice_far_apart(base_loaded, tmp_path):
     assert [str(p) for p in result.report.errors] == [
         "payments.csv, line 2506, column payment_id: 'Z7' appears twice (also on line 13)"]
     assert dump(url) == before
+
+
+def test_of_two_invoices_with_one_number_in_one_chunk_the_first_keeps_it(tmp_path):
+    """Its lines and payments are checked against the first of the two (whose net they
+    add up to): the repeat is the one problem said."""
+    from tests.conftest import SECRET
+    from zaao_hx.imports.validate import SnapshotValidator
+
+    first = "M1,10-1,statement,2026-10-02,2026-10-31,2026-09-01,2026-09-30,15.60,3.28,18.88\n"
+    folder = write_snapshot(tmp_path / "snapshot", replace_in(
+        "invoices.csv", first, first + first.replace("15.60,3.28,18.88", "99.00,20.79,119.79")))
+    with language("en"):
+        report = SnapshotValidator(folder, SECRET).run()
+        assert messages(report) == [
+            "invoices.csv, line 3, column invoice_no: 'M1' appears twice (also on line 2)"]

@@ -1168,11 +1168,10 @@ class SnapshotValidator:
                            line=ch.line(first[value]))
             else:
                 first[value] = i
-                if earlier:
-                    if values is None:
-                        keys.add(value)
-                    else:
-                        keys[value] = values[i]
+                if values is not None:  # (the update above let a repeat's row have it)
+                    keys[value] = values[i]
+                elif earlier:
+                    keys.add(value)
         if isinstance(keys, dict):
             keys.pop("", None)
         else:
