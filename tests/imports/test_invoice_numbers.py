@@ -58,7 +58,8 @@ def test_a_chunk_in_the_invoices_order_is_found_in_the_window():
     col = [f"{i:07d}-122025" for i in range(500, 600) for _ in range(2)]
     assert v._invoice_numbers(col) == [i for i in range(500, 600) for _ in range(2)]
     # the dict is asked only for the first row's: the others are the window's
-    v.invoices = {col[0]: 500}
+    # (as many numbers as before, all wrong but the first row's)
+    v.invoices = {no: 500 if no == col[0] else -5 for no in v.invoices}
     assert v._invoice_numbers(col) == [i for i in range(500, 600) for _ in range(2)]
 
 

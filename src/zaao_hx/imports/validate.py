@@ -571,8 +571,6 @@ class SnapshotValidator:
         self.invoices: dict[str, int] = {}  # invoice_no → number
         self.invoice_owner: list[str] = []  # number → its contract_no
         self.invoice_keys: list[str] = []  # number → its invoice_no
-        # whether invoice_keys[invoices[no]] == no for every no (see _invoice_numbers)
-        self.exact_invoices: bool | None = None
         self.window_tries: dict[str, list[int]] = {}  # file → [rows, missed] in the window
         self.invoice_left = array("q")  # number → net not yet covered by lines
         self.invoice_lines = array("Q")  # number → bit set of its line numbers (1–63)
@@ -1385,6 +1383,12 @@ class SnapshotValidator:
         self._line_sums(ch, numbers_of, line_nos, nets)
         self.emit_rest("invoice_line", [invoices], ch)
 
+    @property
+    def exact_invoices(self) -> bool:
+        """invoice_keys[invoices[no]] == no for every no: no number repeated or left empty
+        (`unique` keeps the first row's; see _invoice_numbers)."""
+        return len(self.invoices) == len(self.invoice_keys)
+
     def _invoice_numbers(self, col: Sequence[str], default: int | None = None
                          ) -> list[int | None]:
         """`self.invoices.get` of each invoice number in `col` (`default` where there is
@@ -1395,8 +1399,6 @@ class SnapshotValidator:
         in another order (payments by date, say) misses the window: after WINDOW_TRIAL
         rows mostly missed, the rest of that file is looked up in the dict alone."""
         get = self.invoices.get
-        if self.exact_invoices is None:  # once: no number repeated or left empty
-            self.exact_invoices = len(self.invoices) == len(self.invoice_keys)
         tries = self.window_tries.setdefault(self.file, [0, 0])  # rows, missed
         start = get(col[0]) if self.exact_invoices and col else None
         if start is None or (tries[0] > WINDOW_TRIAL and tries[1] * 2 > tries[0]):
