@@ -97,7 +97,7 @@ def test_a_whole_snapshot_is_checked_and_handed_on_as_with_the_dict_alone(
         text = (folder / "payments.csv").read_text(encoding="utf-8")
         (folder / "payments.csv").write_text(
             text.replace("-122025,", "-122099,", 40), encoding="utf-8")
-    monkeypatch.setattr(validate, "WINDOW_TRIAL", 200)  # (a small file gives up too)
+    monkeypatch.setattr(validate, "TRIAL_ROWS", 200)  # (a small file gives up too)
     with_window = _checked(folder, monkeypatch, window=True)
     assert with_window[:2] == _checked(folder, monkeypatch, window=False)[:2]
     tries = with_window[2]

@@ -75,7 +75,10 @@ LABELS_KEPT = 100_000  # distinct values remembered per repetitive text column
 TAIL_KEYS = {"invoices.csv": ("invoice_no", "contract_no"), "invoice_lines.csv": ("invoice_no",)}
 TAILS_KEPT = 50_000  # distinct rests remembered per file
 WINDOW_MARGIN = 64  # invoices looked among beyond one per row (unpaid ones, see _invoice_numbers)
-WINDOW_TRIAL = 50_000  # rows of a file looked up in the window before it may give up on it
+# A shortcut that pays only where the files are as expected (a file's cached rests, the
+# invoices' window) is tried on this many rows of a file, then given up if it missed over
+# half of them (see _not_paying)
+TRIAL_ROWS = 50_000
 FORMAT_VERSION = "1"  # part of the content hash: a new importer re-imports the same files
 
 # messages used in more than one place (msgids: see report.Problem)
@@ -790,7 +793,7 @@ class SnapshotValidator:
             if quoted and block.count('"') % 2:
                 block = _complete(block, text)
             if lead:
-                if tried > 50_000 and missed * 2 > tried:
+                if _not_paying(tried, missed):
                     lead = 0  # these rows do not repeat: read the plain way
                 else:
                     chunk = self._tails(spec, block, line, lead, width, wanted)
@@ -1396,12 +1399,12 @@ class SnapshotValidator:
         up among the few hundred invoices from the chunk's first one on, which stay in
         the CPU's cache (in the dict of a million, nearly each look-up misses it; invoice
         lines 4.1-4.7 → 3.3-3.6 s); the dict only for what that does not find.  A file
-        in another order (payments by date, say) misses the window: after WINDOW_TRIAL
-        rows mostly missed, the rest of that file is looked up in the dict alone."""
+        in another order (payments by date, say) misses the window: once it does not
+        pay (TRIAL_ROWS), the rest of that file is looked up in the dict alone."""
         get = self.invoices.get
         tries = self.window_tries.setdefault(self.file, [0, 0])  # rows, missed
         start = get(col[0]) if self.exact_invoices and col else None
-        if start is None or (tries[0] > WINDOW_TRIAL and tries[1] * 2 > tries[0]):
+        if start is None or _not_paying(*tries):
             return list(map(get, col, repeat(default, len(col))))
         stop = start + len(col) + WINDOW_MARGIN
         # (strict=False: at the end the slice is the shorter)
@@ -1570,6 +1573,11 @@ class SnapshotValidator:
         references = self.text(ch, "reference", required=False)
         self.emit("payment", [ids, contracts, invoices, paid, amounts, channels, references],
                   ch.n)
+
+
+def _not_paying(tried: int, missed: int) -> bool:
+    """A shortcut tried on more than TRIAL_ROWS rows that missed over half of them."""
+    return tried > TRIAL_ROWS and missed * 2 > tried
 
 
 def _emptied(keys: Any) -> Any:
