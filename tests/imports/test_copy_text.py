@@ -7,7 +7,13 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zaao_hx.imports.validate import INT_COLUMNS, NULLABLE, TABLE_COLUMNS, copy_text
+from zaao_hx.imports.validate import (
+    INT_COLUMNS,
+    NULLABLE,
+    TABLE_COLUMNS,
+    _copy_text_by_column,
+    copy_text,
+)
 
 # what COPY's text format must escape or could be confused with, and ordinary text
 TEXT = st.text(st.sampled_from(list("\\\t\n\r Nonea1-,.\"'bx07āž\u2028")), max_size=12)
@@ -63,8 +69,8 @@ def expected(rows: list[tuple], first_id: int | None) -> list[tuple]:
     return out
 
 
-# invoice and invoice_line go the row-by-row way when they can, payment and customer
-# (optional columns) column by column
+# each goes the row-by-row way when it can (see copy_text), payment, customer and
+# collection_exception with NULLs
 TABLES = ["invoice", "invoice_line", "payment", "customer", "collection_exception"]
 
 
@@ -93,3 +99,25 @@ def test_a_null_and_the_word_none_are_told_apart():
     assert copy_text("payment", [null]) == b"P-1\t10-1\t\\N\t2026-11-01\t500\tSEB\t\\N\n"
     assert read_copy_text(copy_text("payment", [null, word])) == expected([null, word], None)
     assert copy_text("payment", [word]).endswith(b"\tSEB\tNone\n")
+
+
+# values that make the row-by-row way's None count and checks decide: the word None in
+# and around values, next to NULLs, and what needs escaping
+# (mostly harmless pieces, so that many rows go the row-by-row way to the end)
+PIECE = st.sampled_from(["a", "No", "ne", "N", "one", ""] * 4
+                        + ["None", "xNone", "Nonex", "\\", "\t", "\n"])
+WORDY = st.lists(PIECE, max_size=3).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), table=st.sampled_from(TABLES), numbered=st.booleans())
+def test_the_row_by_row_way_writes_what_the_column_by_column_way_does(data, table, numbered):
+    values = [
+        st.integers(-(10**12), 10**12) if name in INT_COLUMNS
+        else st.none() | WORDY.filter(bool) if (table, name) in NULLABLE
+        else WORDY
+        for name in TABLE_COLUMNS[table]
+    ]
+    rows = data.draw(st.lists(st.tuples(*values), min_size=1, max_size=5))
+    first_id = 3 if numbered else None
+    assert copy_text(table, rows, first_id) == _copy_text_by_column(table, rows, first_id)
