@@ -93,3 +93,76 @@ def test_zaao_hx_migrate_makes_a_new_sqlite_file_with_the_bulk_page_size(tmp_pat
         assert conn.execute("SELECT count(*) FROM customer").fetchone()[0] == 0
     finally:
         conn.close()
+
+
+# run in a process of its own (the migrations bind Piccolo's tables to its database):
+# the migrations up to `upto` ("all", or an ID), or `back` of them undone
+_MIGRATE = """
+import asyncio, sys
+from piccolo.apps.migrations.commands.backwards import run_backwards
+from piccolo.apps.migrations.commands.forwards import run_forwards
+from zaao_hx.db import bind, engine_from_url
+bind(engine_from_url(sys.argv[1]))
+if sys.argv[2] == "back":
+    result = asyncio.run(run_backwards(app_name="zaao", migration_id="1", auto_agree=True))
+else:
+    result = asyncio.run(run_forwards(app_name="zaao", migration_id=sys.argv[2]))
+assert result.success, result.message
+"""
+
+
+def test_sqlite_invoice_lines_become_keyed_without_rowid_keeping_every_line(tmp_path):
+    import sqlite3
+    import subprocess
+    import sys
+
+    db = tmp_path / "lines.sqlite3"
+
+    def run(upto: str) -> None:
+        subprocess.run([sys.executable, "-c", _MIGRATE, f"sqlite:///{db}", upto], check=True,
+                       capture_output=True, timeout=120)
+
+    def sql(statement: str) -> list[tuple]:
+        conn = sqlite3.connect(db)
+        try:
+            with conn:
+                return conn.execute(statement).fetchall()
+        finally:
+            conn.close()
+
+    columns = "invoice_no, line_no, description, quantity, unit, unit_price_cents, vat_rate, " \
+              "net_cents"
+    lines = [(1, "A-1", 1, "a", "1", "gab.", 100, "21", 100),
+             (2, "A-1", 2, "b", "2", "gab.", 50, "21", 100),
+             (7, "B-1", 1, "c", "1", "gab.", 5, "21", 5)]
+    run("2026-12-04T04:30:00:000000")  # the migration before
+    for line in lines:
+        sql(f"INSERT INTO invoice_line (id, {columns}) VALUES {line}")
+    table = "SELECT sql FROM sqlite_master WHERE name = 'invoice_line'"
+    assert "WITHOUT ROWID" not in sql(table)[0][0]
+
+    run("all")
+    assert sql(table)[0][0].endswith('PRIMARY KEY ("invoice_no", "line_no")) WITHOUT ROWID')
+    assert sql(f"SELECT id, {columns} FROM invoice_line ORDER BY id") == lines
+    # the key's order is the table's: an invoice's lines are read from it alone
+    plan = sql("EXPLAIN QUERY PLAN SELECT * FROM invoice_line WHERE invoice_no = 'A-1' "
+               "ORDER BY line_no")
+    assert [row[-1] for row in plan] == ["SEARCH invoice_line USING PRIMARY KEY (invoice_no=?)"]
+    # a line added with its id left to the database (as Piccolo adds one) gets the next
+    sql(f"INSERT INTO invoice_line (id, {columns}) VALUES (NULL, 'B-1', 2, 'd', '1', 'gab.', "
+        "1, '21', 1)")
+    assert sql("SELECT id FROM invoice_line WHERE invoice_no = 'B-1' AND line_no = 2") == [(8,)]
+    assert sql("SELECT id FROM invoice_line_next_id") == [(9,)]
+    try:
+        sql(f"INSERT INTO invoice_line (id, {columns}) VALUES (9, 'A-1', 2, 'x', '1', 'gab.', "
+            "1, '21', 1)")
+    except sqlite3.IntegrityError as exc:
+        assert "UNIQUE" in str(exc)
+    else:
+        raise AssertionError("a line's key twice was let in")
+
+    run("back")
+    assert "WITHOUT ROWID" not in sql(table)[0][0]
+    assert sql(f"SELECT id, {columns} FROM invoice_line ORDER BY id")[:3] == lines
+    assert sql("SELECT name FROM sqlite_master WHERE tbl_name = 'invoice_line' AND "
+               "type = 'index'") == [("invoice_line_invoice_no_line_no",)]

@@ -630,8 +630,8 @@ async def _sync(
             have[k] = row
     want = {tuple(r[c] for c in key): r for r in rows}
     stale += [row[pk_name] for k, row in have.items() if k not in want]
-    # (the rows are found by the scope and the key too, not by the serial id alone: on
-    # PostgreSQL invoice_line's id has no index, its key (invoice_no, line_no) has)
+    # (the rows are found by the scope and the key too, not by the serial id alone:
+    # invoice_line's id has no index, its key (invoice_no, line_no) is the table's)
     for ids in _chunks(stale):
         await table.delete().where(pk.is_in(ids) & scope)
     stats.deleted += len(stale)

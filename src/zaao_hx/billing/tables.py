@@ -100,10 +100,11 @@ class InvoiceLine(Table, tablename="invoice_line"):
     unit_price_cents = BigInt()
     vat_rate = Varchar(length=8)  # percent as a decimal string, e.g. "21"
     net_cents = BigInt()
-    # (invoice_no, line_no) is unique: an index made by the migration, as SQLite
-    # cannot add a table constraint after the table exists.  On PostgreSQL that index is
-    # the primary key and `id` a plain column numbering the lines in the file's order (an
-    # index on it would be one more for an import to build; on SQLite it is the rowid).
+    # (invoice_no, line_no) is the key, made by the migrations (Piccolo knows one
+    # primary key column): on PostgreSQL the primary key, on SQLite the order of a
+    # WITHOUT ROWID table.  `id` is a plain column numbering the lines in the file's
+    # order, with no index (one more for an import to build); a line added later gets
+    # the next number (PostgreSQL: its sequence; SQLite: a trigger).
 
 
 class Payment(Table, tablename="payment"):
