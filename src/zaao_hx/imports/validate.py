@@ -199,6 +199,8 @@ def parse_date(text: str) -> datetime.date:
 
 LEGAL_WEIGHTS = (9, 1, 4, 8, 3, 10, 2, 5, 7, 6, 1)
 PERSON_WEIGHTS = (10, 5, 8, 4, 2, 1, 6, 3, 7, 9)
+LEGAL_ZEROS = 48 * sum(LEGAL_WEIGHTS)  # the weighted sum of "0" codes (48) in every place
+PERSON_ZEROS = 48 * sum(PERSON_WEIGHTS)
 
 
 CHECK_DIGIT_WRONG = N_("%(value)s: nepareizs kontrolcipars (importēts bez izmaiņām)")
@@ -207,20 +209,21 @@ CHECK_DIGIT_WRONG = N_("%(value)s: nepareizs kontrolcipars (importēts bez izmai
 def lv_code_problem(digits: str) -> str | None:
     """Why an 11-digit Latvian personal code or registration number is not valid (its
     check digit or birth date: a warning's msgid, of %(value)s), or None — the rules of
-    python-stdnum's `lv.pvn`."""
-    values = [int(d) for d in digits]
-    if digits[0] > "3":  # a legal person's registration number
-        if sum(w * v for w, v in zip(LEGAL_WEIGHTS, values, strict=True)) % 11 != 3:
+    python-stdnum's `lv.pvn` (a test holds them to it), on the digits' ASCII codes: a
+    weighted sum of the codes is the digits' less 48 times the weights' sum."""
+    codes = digits.encode()
+    if codes[0] > 51:  # above "3": a legal person's registration number
+        if (sum(map(operator.mul, LEGAL_WEIGHTS, codes)) - LEGAL_ZEROS) % 11 != 3:
             return CHECK_DIGIT_WRONG
         return None
     if not digits.startswith("32"):  # old personal code: DDMMYY-CNNNN
         try:
-            datetime.date(1800 + 100 * values[6] + int(digits[4:6]), int(digits[2:4]),
+            datetime.date(1800 + 100 * (codes[6] - 48) + int(digits[4:6]), int(digits[2:4]),
                           int(digits[0:2]))
         except ValueError:
             return N_("%(value)s: dzimšanas datums nav derīgs datums (importēts bez izmaiņām)")
-    check = (1 + sum(w * v for w, v in zip(PERSON_WEIGHTS, values, strict=False))) % 11 % 10
-    if check != values[10]:
+    check = (1 + sum(map(operator.mul, PERSON_WEIGHTS, codes)) - PERSON_ZEROS) % 11 % 10
+    if check != codes[10] - 48:
         return CHECK_DIGIT_WRONG
     return None
 
