@@ -12,6 +12,8 @@ import asyncio
 import os
 import secrets
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,6 +37,27 @@ SECRET = "test-secret-" + "x" * 40
 # the commands start with SIGINT at its default, however the tests themselves were started.
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+# the migrations up to `upto` ("all", or an ID), or with "back" the last one undone; in a
+# process of its own, as they bind Piccolo's tables to their database
+_MIGRATE_TO = """
+import asyncio, sys
+from piccolo.apps.migrations.commands.backwards import run_backwards
+from piccolo.apps.migrations.commands.forwards import run_forwards
+from zaao_hx.db import bind, engine_from_url
+bind(engine_from_url(sys.argv[1]))
+if sys.argv[2] == "back":
+    result = asyncio.run(run_backwards(app_name="zaao", migration_id="1", auto_agree=True))
+else:
+    result = asyncio.run(run_forwards(app_name="zaao", migration_id=sys.argv[2]))
+assert result.success, result.message
+"""
+
+
+def migrate_to(url: str, upto: str) -> None:
+    subprocess.run([sys.executable, "-c", _MIGRATE_TO, url, upto], check=True,
+                   capture_output=True, timeout=120)
 
 
 def pytest_report_header(config) -> str:

@@ -6,6 +6,7 @@ import asyncio
 
 from piccolo.apps.migrations.commands.new import AutoMigrationManager
 
+from tests.conftest import migrate_to
 from zaao_hx.db import ALL_TABLES, engine_from_url, migrate
 from zaao_hx.piccolo_app import APP_CONFIG
 
@@ -95,32 +96,13 @@ def test_zaao_hx_migrate_makes_a_new_sqlite_file_with_the_bulk_page_size(tmp_pat
         conn.close()
 
 
-# run in a process of its own (the migrations bind Piccolo's tables to its database):
-# the migrations up to `upto` ("all", or an ID), or `back` of them undone
-_MIGRATE = """
-import asyncio, sys
-from piccolo.apps.migrations.commands.backwards import run_backwards
-from piccolo.apps.migrations.commands.forwards import run_forwards
-from zaao_hx.db import bind, engine_from_url
-bind(engine_from_url(sys.argv[1]))
-if sys.argv[2] == "back":
-    result = asyncio.run(run_backwards(app_name="zaao", migration_id="1", auto_agree=True))
-else:
-    result = asyncio.run(run_forwards(app_name="zaao", migration_id=sys.argv[2]))
-assert result.success, result.message
-"""
-
-
 def test_sqlite_invoice_lines_become_keyed_without_rowid_keeping_every_line(tmp_path):
     import sqlite3
-    import subprocess
-    import sys
 
     db = tmp_path / "lines.sqlite3"
 
     def run(upto: str) -> None:
-        subprocess.run([sys.executable, "-c", _MIGRATE, f"sqlite:///{db}", upto], check=True,
-                       capture_output=True, timeout=120)
+        migrate_to(f"sqlite:///{db}", upto)
 
     def sql(statement: str) -> list[tuple]:
         conn = sqlite3.connect(db)

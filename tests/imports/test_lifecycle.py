@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import asyncpg
 import pytest
 
-from tests.conftest import SECRET, TEST_DATABASE
+from tests.conftest import SECRET, TEST_DATABASE, migrate_to
 from tests.imports.conftest import (
     BASE,
     PORTAL_TABLES,
@@ -541,3 +541,17 @@ def test_a_dead_commands_import_lock_goes_soon(import_db):
             await second.close()
 
     asyncio.run(check())
+
+
+def test_a_sqlite_file_not_migrated_since_is_told_so_before_the_load(tmp_path, base_dir):
+    # (invoice lines are numbered by the import from the migration of 2026-12-04T13:00 on)
+    url = f"sqlite:///{tmp_path / 'behind.sqlite3'}"
+    migrate_to(url, "2026-12-04T04:30:00:000000")
+    done = cli(url, tmp_path, "import", str(base_dir))
+    assert done.returncode == 1
+    assert "the database lacks some migrations (run `zaao-hx migrate`)" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert counts(url)["customer"] == 0
+    migrate_to(url, "all")
+    assert cli(url, tmp_path, "import", str(base_dir)).returncode == 0
+    assert counts(url)["invoice_line"] == 5
