@@ -7,9 +7,9 @@ the end of the import). The unique index becomes the primary key; `id` keeps num
 the lines in the file's order. On SQLite `id` is the rowid (no index of its own), so it is
 left as it is."""
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.apps.migrations.tables import Migration
 from piccolo.engine.postgres import PostgresEngine
+
+from zaao_hx.db import sql_migration
 
 ID = "2026-12-04T04:30:00:000000"
 VERSION = "1.38.0"
@@ -27,23 +27,5 @@ BACKWARDS = (
 )
 
 
-async def _run(statements: tuple[str, ...]) -> None:
-    db = Migration._meta.db
-    if not isinstance(db, PostgresEngine):
-        return
-    for statement in statements:
-        await db.run_ddl(statement)
-
-
 async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="zaao", description=DESCRIPTION)
-
-    async def to_pair():
-        await _run(FORWARDS)
-
-    async def back():
-        await _run(BACKWARDS)
-
-    manager.add_raw(to_pair)
-    manager.add_raw_backwards(back)
-    return manager
+    return sql_migration(ID, DESCRIPTION, PostgresEngine, FORWARDS, BACKWARDS)

@@ -12,9 +12,9 @@ B-tree instead of two (100,000 customers: ~7 % less time, a tenth less file).
 `id` to the database) gets the next number from `invoice_line_next_id` by a trigger — a
 WITHOUT ROWID table numbers nothing itself.  PostgreSQL is left as it is."""
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.apps.migrations.tables import Migration
 from piccolo.engine.sqlite import SQLiteEngine
+
+from zaao_hx.db import sql_migration
 
 ID = "2026-12-04T13:00:00:000000"
 VERSION = "1.38.0"
@@ -57,23 +57,5 @@ BACKWARDS = (
 )
 
 
-async def _run(statements: tuple[str, ...]) -> None:
-    db = Migration._meta.db
-    if not isinstance(db, SQLiteEngine):
-        return
-    for statement in statements:
-        await db.run_ddl(statement)
-
-
 async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="zaao", description=DESCRIPTION)
-
-    async def keyed():
-        await _run(FORWARDS)
-
-    async def back():
-        await _run(BACKWARDS)
-
-    manager.add_raw(keyed)
-    manager.add_raw_backwards(back)
-    return manager
+    return sql_migration(ID, DESCRIPTION, SQLiteEngine, FORWARDS, BACKWARDS)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -108,6 +108,31 @@ def _prepare_sqlite(path: str) -> None:
         conn.execute("PRAGMA journal_mode = WAL")
     finally:
         conn.close()
+
+
+def sql_migration(migration_id: str, description: str, engine: type[Engine],
+                  forwards: Sequence[str], backwards: Sequence[str]):
+    """A migration of SQL statements that only one kind of database needs (`engine`:
+    SQLiteEngine or PostgresEngine); the other is left as it is."""
+    from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+
+    async def run(statements: Sequence[str]) -> None:
+        db = Migration._meta.db
+        if isinstance(db, engine):
+            for statement in statements:
+                await db.run_ddl(statement)
+
+    async def forward() -> None:
+        await run(forwards)
+
+    async def back() -> None:
+        await run(backwards)
+
+    manager = MigrationManager(migration_id=migration_id, app_name="zaao",
+                               description=description)
+    manager.add_raw(forward)
+    manager.add_raw_backwards(back)
+    return manager
 
 
 async def _migrations_applied() -> int:
