@@ -39,6 +39,7 @@ from zaao_hx.imports.validate import (
     TABLE_COLUMNS,
     copy_text,
     copy_text_keyed,
+    numbered,
     tail_copy_text,
 )
 from zaao_hx.imports.worker import Keyed
@@ -244,14 +245,15 @@ class SqliteStore(Store):
             if table in SQLITE_NUMBERED:  # ids: the rows' places, from 1
                 last = self.last_ids[table]
                 self.last_ids[table] = last + len(payload)
-                payload = map(tuple.__add__, zip(range(last + 1, last + 1 + len(payload))),
-                              payload)
+                payload = numbered(payload, last + 1)
             conn.executemany(statements[table], payload)
 
     async def finish(self, snapshot_id: int, row: dict, stage) -> None:
         self._update(snapshot_id, row)
         for table, last in self.last_ids.items():  # a line added later goes on from these
-            self.conn.execute(f'UPDATE "{table}_next_id" SET id = ?', (last + 1,))  # noqa: S608
+            # (its one row, made anew: without it the trigger would number a line NULL)
+            self.conn.execute(f'DELETE FROM "{table}_next_id"')  # noqa: S608 - ours
+            self.conn.execute(f'INSERT INTO "{table}_next_id" VALUES (?)', (last + 1,))  # noqa: S608
         for _, sql in self.triggers:
             self.conn.execute(sql)
         stage("commit")

@@ -152,7 +152,8 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
         "until",
     ),
     # (the serial `id` of these two: the row's place in the file, given by the database
-    # side — SQLite numbers a truncated table's rows from 1, PostgreSQL's COPY is told)
+    # side — PostgreSQL's COPY is told, as SQLite's invoice lines are (SQLITE_NUMBERED,
+    # WITHOUT ROWID); SQLite numbers a truncated rowid table's rows from 1 itself)
     "collection_exception": ("date", "moved_to", "waste_type", "municipality", "reason"),
     "invoice": (
         "invoice_no", "contract_no", "kind", "issue_date", "due_date", "period_start",
@@ -344,11 +345,8 @@ def copy_text(table: str, rows: list[tuple], first_id: int | None = None) -> byt
     line break more than the rows and columns make, the word None in a value), it is made
     again column by column."""
     template = _copy_template(table, first_id is not None)
-    numbered = rows if first_id is None else map(
-        tuple.__add__, zip(range(first_id, first_id + len(rows))), rows
-    )
     try:
-        text = "".join(map(template.__mod__, numbered))
+        text = "".join(map(template.__mod__, numbered(rows, first_id)))
     except TypeError:  # a None where a number must be: as below (\\N, refused)
         pass
     else:
@@ -362,6 +360,13 @@ def copy_text(table: str, rows: list[tuple], first_id: int | None = None) -> byt
         ):
             return (text.replace("None", "\\N") if nulls else text).encode()
     return _copy_text_by_column(table, rows, first_id)
+
+
+def numbered(rows: list[tuple], first_id: int | None) -> Iterable[tuple]:
+    """The rows, each with its id first, counting from `first_id` (None: as they are)."""
+    if first_id is None:
+        return rows
+    return map(tuple.__add__, zip(range(first_id, first_id + len(rows))), rows)
 
 
 def copy_text_keyed(keys: list[Sequence[str]], tids: list[int], texts: dict[int, str],
