@@ -4,8 +4,8 @@ Lines are only ever looked up by their invoice, through the unique (invoice_no, 
 index; the primary key on `id` was a second index of 3 M entries that nothing reads, and
 an import of 100,000 customers built it anew each time (~1.3 s of the server's time at
 the end of the import). The unique index becomes the primary key; `id` keeps numbering
-the lines in the file's order. On SQLite `id` is the rowid (no index of its own), so it is
-left as it is."""
+the lines in the file's order. On SQLite `id` was the rowid (no index of its own), so it was
+left as it is (until the migration of 2026-12-04T13:00 keyed SQLite's lines too)."""
 
 from piccolo.engine.postgres import PostgresEngine
 

@@ -90,7 +90,7 @@ class Invoice(Table, tablename="invoice"):
 
 class InvoiceLine(Table, tablename="invoice_line"):
     id = Serial(primary_key=True)
-    # no index of its own: the unique (invoice_no, line_no) index below serves look-ups by
+    # no index of its own: the key (invoice_no, line_no) below serves look-ups by
     # invoice_no, and a second index on 3 M lines costs the import seconds
     invoice_no = Varchar(length=40)
     line_no = Integer()
@@ -104,7 +104,8 @@ class InvoiceLine(Table, tablename="invoice_line"):
     # primary key column): on PostgreSQL the primary key, on SQLite the order of a
     # WITHOUT ROWID table.  `id` is a plain column numbering the lines in the file's
     # order, with no index (one more for an import to build); a line added later gets
-    # the next number (PostgreSQL: its sequence; SQLite: a trigger).
+    # the next number (PostgreSQL: its sequence; SQLite: a trigger, after the insert, so
+    # that Piccolo's insert on SQLite hands back id None: read a line back by its key).
 
 
 class Payment(Table, tablename="payment"):
