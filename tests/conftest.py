@@ -56,8 +56,9 @@ assert result.success, result.message
 
 
 def migrate_to(url: str, upto: str) -> None:
-    subprocess.run([sys.executable, "-c", _MIGRATE_TO, url, upto], check=True,
-                   capture_output=True, timeout=120)
+    done = subprocess.run([sys.executable, "-c", _MIGRATE_TO, url, upto], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def pytest_report_header(config) -> str:
