@@ -420,10 +420,10 @@ def _copy_text_by_column(table: str, rows: list[tuple], first_id: int | None) ->
 
 
 @functools.cache
-def _copy_template(table: str, numbered: bool) -> str:
+def _copy_template(table: str, with_id: bool) -> str:
     """`%` template of a row of `table`."""
     fields = ["%d" if name in INT_COLUMNS else "%s" for name in TABLE_COLUMNS[table]]
-    return "\t".join(["%d", *fields] if numbered else fields) + "\n"
+    return "\t".join(["%d", *fields] if with_id else fields) + "\n"
 
 
 def _needs_escape(column: Sequence[str | None]) -> bool:
@@ -873,7 +873,7 @@ class SnapshotValidator:
         keyed = self.sink.keyed_tails
         ids = self.tail_ids[spec.name]
         tids = list(map(ids.get, rests)) if keyed else None
-        numbered: list[tuple[int, tuple]] = []
+        new_rests: list[tuple[int, tuple]] = []
         first = line + 1
         missed = 0
         if None in found:
@@ -906,14 +906,14 @@ class SnapshotValidator:
                     else:
                         tid = self.last_once = self.last_once - 1
                     tids[i] = tid
-                    numbered.append((tid, tail))
+                    new_rests.append((tid, tail))
             missed = len(misses)
         chunk = _Chunk([], None, first)
         chunk.n = len(physical)
         chunk.missed = missed
         chunk.tails = found
         chunk.tids = tids
-        chunk.new = numbered
+        chunk.new = new_rests
         for name, column in zip(TAIL_KEYS[spec.name], keys, strict=True):
             chunk.cols[name] = column
         return chunk
