@@ -413,7 +413,7 @@ def _copy_text_by_column(table: str, rows: list[tuple], first_id: int | None) ->
         else:
             if _needs_escape(column):
                 column = [v.translate(_COPY_ESCAPES) if v else v for v in column]
-            if (table, name) in NULLABLE or None in column:
+            if None in column:
                 column = list(map(_COPY_NULL, column, column))
         out.append(column)
     return ("\n".join(map("\t".join, zip(*out, strict=True))) + "\n").encode()
