@@ -185,3 +185,24 @@ def test_a_generated_snapshot_imports_whole(import_db, generated):
         assert got[table] == n
         expected = sum(1 for _ in open(generated / name, encoding="utf-8")) - 1
         assert n == expected
+
+
+def test_on_postgresql_the_new_tables_come_with_planner_statistics(postgres_import_db,
+                                                                   generated):
+    # ANALYZE in the import's transaction: the planner knows each new table's rows and
+    # columns from the first query on; sampled at statistics target 10, not the default
+    # 100 (~1 s less for 100,000 customers), which keeps a histogram to 11 bounds
+    url = postgres_import_db
+    result = do_import(url, generated, force=True)
+    assert result.outcome == "imported", result.report.listing()
+    got = counts(url)
+    analyzed = dict(query(url, "SELECT relname, reltuples::bigint FROM pg_class "
+                               "WHERE relname = ANY($1) AND relkind = 'r'", READ_MODEL_TABLES))
+    assert analyzed == got  # (-1 for a table never analyzed)
+    described = {t for (t,) in query(url, "SELECT DISTINCT tablename::text FROM pg_stats "
+                                          "WHERE tablename = ANY($1)", READ_MODEL_TABLES)}
+    assert described == {t for t, n in got.items() if n}
+    widest = dict(query(url, "SELECT attname::text, array_length(histogram_bounds, 1) "
+                             "FROM pg_stats WHERE tablename = 'invoice' AND histogram_bounds "
+                             "IS NOT NULL"))
+    assert got["invoice"] > 3000 and widest["contract_no"] == 11, widest
