@@ -25,7 +25,11 @@ def codes_match(secret_key: str, code: str, stored_hash: str | None) -> bool:
 
 def mask_code(code: str) -> str:
     """`120376-11236` → `******-***36`: enough for a person to recognise their own."""
-    digits = normalize_code(code)
+    return mask_normalized(normalize_code(code))
+
+
+def mask_normalized(digits: str) -> str:
+    """`mask_code` of a code already normalized (`normalize_code`)."""
     if len(digits) != 11:
         return "*" * max(len(digits) - 2, 0) + digits[-2:]
     return "******-***" + digits[-2:]
