@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import SECRET
 from tests.imports.conftest import BASE, write_snapshot
+from zaao_hx.imports import validate
 from zaao_hx.imports.format import BY_NAME
 from zaao_hx.imports.validate import SnapshotValidator
 
@@ -61,3 +63,31 @@ def test_one_field_replaced(name, row, field, value):
 @given(st.one_of(st.binary(max_size=200), st.text(max_size=200)))
 def test_random_manifest(data):
     check({"manifest.json": data})
+
+
+# RFC 4180's quoted value as the textbook writes it, a character at a time: the oracle of
+# the faster ways the import checks quoting with
+_TEXTBOOK_FIELD = r'(?:"(?:[^"]|"")*"|[^",\r\n]*)'
+_TEXTBOOK_RECORD = f"{_TEXTBOOK_FIELD}(?:,{_TEXTBOOK_FIELD})*"
+_TEXTBOOK_RECORDS = re.compile(rf"(?:{_TEXTBOOK_RECORD}(?:\r\n|\n|\r))*")
+_TEXTBOOK_OPEN = re.compile(f'(?:{_TEXTBOOK_FIELD},)*"(?:[^"]|"")*')
+QUOTING = st.text(st.sampled_from(list('",\r\na')), max_size=40)
+
+
+@settings(max_examples=800, deadline=None)
+@given(block=QUOTING)
+def test_quoting_is_checked_as_rfc_4180_says(block):
+    end = _TEXTBOOK_RECORDS.match(block).end()
+    textbook = end == len(block) or re.fullmatch(_TEXTBOOK_RECORD, block[end:]) is not None
+    assert validate._well_quoted(block) == textbook
+    assert validate.RECORDS_RE.match(block).end() == end
+    assert bool(validate.RECORD_RE.fullmatch(block)) == bool(
+        re.fullmatch(_TEXTBOOK_RECORD, block))
+    assert bool(validate.OPEN_RE.fullmatch(block)) == bool(_TEXTBOOK_OPEN.fullmatch(block))
+
+
+def test_quoting_examples():
+    well = ['a,"b,c"\r\n"d""e",f\n', '""', '"",""', 'x,"y"', '"a\nb"', "", "plain,row\n"]
+    broken = ['a"b', '"a"b', 'a,"b', '"a"",b', 'a, "b"', '"a"x,"b"', '""x']
+    assert [validate._well_quoted(b) for b in well] == [True] * len(well)
+    assert [validate._well_quoted(b) for b in broken] == [False] * len(broken)
