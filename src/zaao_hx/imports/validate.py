@@ -553,9 +553,11 @@ def _well_quoted(block: str) -> bool:
     piece outside but the first and last ends one quoted value and starts the next, so it
     begins and ends with a comma or a line break, or is empty (a doubled quote)."""
     pieces = block.split('"')
+    if len(pieces) == 1:  # no quote
+        return True
     if not len(pieces) % 2:  # an odd number of quotes: a value left open
         return False
-    first, *between, last = pieces if len(pieces) > 1 else ["", ""]
+    first, *between, last = pieces
     return (
         (not first or first.endswith(_DELIMITERS))
         and (not last or last.startswith(_DELIMITERS))
