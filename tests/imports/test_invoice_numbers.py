@@ -115,3 +115,22 @@ def test_a_whole_snapshot_is_checked_and_handed_on_as_with_the_dict_alone(
         assert all(rows == 0 for rows, _ in tries.values()), tries
     else:
         assert any("122099" in m for m in with_window[1])
+
+
+def test_each_invoice_has_one_place_in_the_arrays_by_its_number(tmp_path, monkeypatch):
+    # (its contract, its number, what of its net no line has covered yet, its lines' bits:
+    # one entry each, however many chunks the invoices came in)
+    folder = tmp_path / "snapshot"
+    generate(folder, customers=150, seed=3)
+    invoices = len((folder / "invoices.csv").read_text(encoding="utf-8").splitlines()) - 1
+    sizes = set()
+    checked = SnapshotValidator._lines
+
+    def lines(self, ch):
+        sizes.add((len(self.invoice_owner), len(self.invoice_keys), len(self.invoice_left),
+                   len(self.invoice_lines)))
+        checked(self, ch)
+
+    monkeypatch.setattr(SnapshotValidator, "_lines", lines)
+    assert SnapshotValidator(folder, SECRET).run().ok
+    assert invoices > 1000 and sizes == {(invoices,) * 4}

@@ -1377,7 +1377,7 @@ class SnapshotValidator:
         # share a hundred thousand strings), its net, its line numbers, its own number
         self.invoice_owner.extend(contracts)
         self.invoice_left.extend(nets if None not in nets else [v or 0 for v in nets])
-        self.invoice_lines.extend(bytes(8 * ch.n))
+        self.invoice_lines.frombytes(bytes(self.invoice_lines.itemsize * ch.n))  # (zeros)
         self.invoice_keys.extend(nos)
         self.emit_rest("invoice", [nos, contracts], ch)
 
