@@ -128,6 +128,11 @@ class Store(ABC):
 SQLITE_NUMBERED = ("invoice_line",)
 
 
+def _next_id_table(table: str) -> str:
+    """The one-row table holding the id a row of `table` (SQLITE_NUMBERED) added later gets."""
+    return f"{table}_next_id"
+
+
 class SqliteStore(Store):
     target = "sqlite"
 
@@ -208,7 +213,7 @@ class SqliteStore(Store):
         conn.execute("PRAGMA cache_size = -65536")  # 64 MB
         for table in SQLITE_NUMBERED:  # (a file not migrated since: said before the load)
             if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?",
-                                (f"{table}_next_id",)).fetchone():
+                                (_next_id_table(table),)).fetchone():
                 raise RuntimeError(gettext(
                     "datubāzei nav piemērotas visas migrācijas (palaidiet `zaao-hx migrate`)"))
         conn.execute("BEGIN IMMEDIATE")
@@ -252,8 +257,9 @@ class SqliteStore(Store):
         self._update(snapshot_id, row)
         for table, last in self.last_ids.items():  # a line added later goes on from these
             # (its one row, made anew: without it the trigger would number a line NULL)
-            self.conn.execute(f'DELETE FROM "{table}_next_id"')  # noqa: S608 - ours
-            self.conn.execute(f'INSERT INTO "{table}_next_id" VALUES (?)', (last + 1,))  # noqa: S608
+            counter = _next_id_table(table)
+            self.conn.execute(f'DELETE FROM "{counter}"')  # noqa: S608 - ours
+            self.conn.execute(f'INSERT INTO "{counter}" VALUES (?)', (last + 1,))  # noqa: S608
         for _, sql in self.triggers:
             self.conn.execute(sql)
         stage("commit")
