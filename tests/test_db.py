@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
+import sqlite3
+from collections.abc import Iterator
 
+import asyncpg
+import pytest
 from piccolo.apps.migrations.commands.new import AutoMigrationManager
 
-from tests.conftest import migrate_to
+from tests.conftest import POSTGRES_URL, TEST_DATABASE, migrate_to, postgres_admin
 from zaao_hx.db import ALL_TABLES, engine_from_url, migrate
 from zaao_hx.piccolo_app import APP_CONFIG
 
@@ -123,7 +129,7 @@ def test_sqlite_invoice_lines_become_keyed_without_rowid_keeping_every_line(tmp_
     table = "SELECT sql FROM sqlite_master WHERE name = 'invoice_line'"
     assert "WITHOUT ROWID" not in sql(table)[0][0]
 
-    run("all")
+    run("2026-12-04T13:00:00:000000")
     assert sql(table)[0][0].endswith('PRIMARY KEY ("invoice_no", "line_no")) WITHOUT ROWID')
     assert sql(f"SELECT id, {columns} FROM invoice_line ORDER BY id") == lines
     # the key's order is the table's: an invoice's lines are read from it alone
@@ -148,3 +154,85 @@ def test_sqlite_invoice_lines_become_keyed_without_rowid_keeping_every_line(tmp_
     assert sql(f"SELECT id, {columns} FROM invoice_line ORDER BY id")[:3] == lines
     assert sql("SELECT name FROM sqlite_master WHERE tbl_name = 'invoice_line' AND "
                "type = 'index'") == [("invoice_line_invoice_no_line_no",)]
+
+
+@pytest.fixture
+def scratch_url(tmp_path) -> Iterator[str]:
+    """A new, empty database of the kind the suite runs on (dropped afterwards)."""
+    if TEST_DATABASE == "sqlite":
+        yield f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
+        return
+    name = f"zaao_scratch_{os.getpid()}_{secrets.token_hex(3)}"
+    asyncio.run(postgres_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{POSTGRES_URL.rsplit('/', 1)[0]}/{name}"
+    finally:
+        asyncio.run(postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def test_invoice_lines_become_keyed_by_their_invoices_seq_and_back(scratch_url):
+    from tests.imports.conftest import execute, query
+
+    url = scratch_url
+    invoice = ("contract_no, kind, issue_date, due_date, period_start, period_end, net_cents, "
+               "vat_cents, total_cents")
+    rest = "line_no, description, quantity, unit, unit_price_cents, vat_rate, net_cents"
+    lines = [(1, "A-1", 1, "a", "1", "gab.", 100, "21", 100),
+             (2, "A-1", 2, "b", "2", "gab.", 50, "21", 100),
+             (7, "B-1", 1, "c", "1", "gab.", 5, "21", 5)]
+    migrate_to(url, "2026-12-04T13:00:00:000000")  # the migration before
+    execute(url, *[
+        f"INSERT INTO invoice (invoice_no, {invoice}) VALUES ('{no}', '10-1', 'invoice', "
+        "'2026-11-03', '2026-11-17', '2026-10-01', '2026-10-31', 1, 0, 1)"
+        for no in ("B-1", "A-1")
+    ], *[f"INSERT INTO invoice_line (id, invoice_no, {rest}) VALUES {line}" for line in lines],
+        # a line of no invoice (an import never leaves one): it cannot be keyed
+        f"INSERT INTO invoice_line (id, invoice_no, {rest}) VALUES "
+        "(9, 'GONE', 1, 'd', '1', 'gab.', 1, '21', 1)")
+
+    migrate_to(url, "all")
+    seqs = dict(query(url, "SELECT invoice_no, seq FROM invoice"))
+    assert sorted(seqs.values()) == [1, 2]
+    assert query(url, f"SELECT l.id, i.invoice_no, l.{rest.replace(', ', ', l.')} FROM "
+                      "invoice_line l JOIN invoice i ON i.seq = l.invoice_seq ORDER BY l.id"
+                 ) == lines
+    assert query(url, "SELECT count(*) FROM invoice_line") == [(3,)]
+    if TEST_DATABASE == "sqlite":
+        table = query(url, "SELECT sql FROM sqlite_master WHERE name = 'invoice_line'")[0][0]
+        assert table.endswith('PRIMARY KEY ("invoice_seq", "line_no")) WITHOUT ROWID')
+        plan = query(url, "EXPLAIN QUERY PLAN SELECT * FROM invoice_line WHERE invoice_seq = 1 "
+                          "ORDER BY line_no")
+        assert [row[-1] for row in plan] == [
+            "SEARCH invoice_line USING PRIMARY KEY (invoice_seq=?)"]
+    else:
+        assert query(url, "SELECT indexdef FROM pg_indexes WHERE tablename = 'invoice_line'") \
+            == [("CREATE UNIQUE INDEX invoice_line_pkey ON public.invoice_line USING btree "
+                 "(invoice_seq, line_no)",)]
+    # an invoice and a line added with their numbers left to the database get the next
+    leave_it = "NULL" if TEST_DATABASE == "sqlite" else "DEFAULT"
+    execute(url, f"INSERT INTO invoice (invoice_no, seq, {invoice}) VALUES ('C-1', {leave_it}, "
+            "'10-1', 'invoice', '2026-11-03', '2026-11-17', '2026-10-01', '2026-10-31', 1, 0, 1)",
+            f"INSERT INTO invoice_line (id, invoice_seq, {rest}) VALUES ({leave_it}, 3, 1, 'e', "
+            "'1', 'gab.', 1, '21', 1)")
+    assert query(url, "SELECT seq FROM invoice WHERE invoice_no = 'C-1'") == [(3,)]
+    # (its id from the lines' own counter, which rows written with ids do not move)
+    assert query(url, "SELECT id IS NOT NULL FROM invoice_line WHERE invoice_seq = 3") == [
+        (True,)]
+    try:  # a line's key twice
+        execute(url, f"INSERT INTO invoice_line (id, invoice_seq, {rest}) VALUES (11, 3, 1, 'f', "
+                "'1', 'gab.', 1, '21', 1)")
+    except (sqlite3.IntegrityError, asyncpg.UniqueViolationError):
+        pass
+    else:
+        raise AssertionError("a line's key twice was let in")
+
+    migrate_to(url, "back")
+    assert query(url, f"SELECT invoice_no, {rest} FROM invoice_line ORDER BY invoice_no, "
+                      "line_no") == [line[1:] for line in lines] + [
+        ("C-1", 1, "e", "1", "gab.", 1, "21", 1)]
+    assert query(url, "SELECT id FROM invoice_line WHERE invoice_no != 'C-1' ORDER BY id") == [
+        (line[0],) for line in lines]
+    columns = {name for (name,) in query(
+        url, "SELECT name FROM pragma_table_info('invoice')" if TEST_DATABASE == "sqlite" else
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'invoice'")}
+    assert "seq" not in columns and "invoice_no" in columns

@@ -114,22 +114,43 @@ def sql_migration(migration_id: str, description: str, engine: type[Engine],
                   forwards: Sequence[str], backwards: Sequence[str]):
     """A migration of SQL statements that only one kind of database needs (`engine`:
     SQLiteEngine or PostgresEngine); the other is left as it is."""
+    return schema_migration(migration_id, description, {engine: (forwards, backwards)})
+
+
+def schema_migration(migration_id: str, description: str,
+                     statements: dict[type[Engine], tuple[Sequence[str], Sequence[str]]],
+                     declare: Callable | None = None):
+    """A migration of SQL statements, each kind of database its own (`statements`: engine
+    class → (forwards, backwards); one not named is left as it is).  `declare(manager)`
+    tells Piccolo what changed in the tables' columns (`add_column`, `drop_column`…), for
+    its picture of the schema that `piccolo migrations new --auto` compares the tables
+    with; those are made by the SQL, not by Piccolo (whose order — its own changes after
+    the SQL — would not let a column be filled from one that goes)."""
     from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
-    async def run(statements: Sequence[str]) -> None:
+    class Declared(MigrationManager):
+        async def _run_add_columns(self, backwards: bool = False) -> None:
+            pass
+
+        async def _run_drop_columns(self, backwards: bool = False) -> None:
+            pass
+
+    async def run(direction: int) -> None:
         db = Migration._meta.db
-        if isinstance(db, engine):
-            for statement in statements:
-                await db.run_ddl(statement)
+        for engine, sql in statements.items():
+            if isinstance(db, engine):
+                for statement in sql[direction]:
+                    await db.run_ddl(statement)
 
     async def forward() -> None:
-        await run(forwards)
+        await run(0)
 
     async def back() -> None:
-        await run(backwards)
+        await run(1)
 
-    manager = MigrationManager(migration_id=migration_id, app_name="zaao",
-                               description=description)
+    manager = Declared(migration_id=migration_id, app_name="zaao", description=description)
+    if declare is not None:
+        declare(manager)
     manager.add_raw(forward)
     manager.add_raw_backwards(back)
     return manager

@@ -631,7 +631,7 @@ async def _sync(
     want = {tuple(r[c] for c in key): r for r in rows}
     stale += [row[pk_name] for k, row in have.items() if k not in want]
     # (the rows are found by the scope and the key too, not by the serial id alone:
-    # invoice_line's id has no index, its key (invoice_no, line_no) is the table's)
+    # invoice_line's id has no index, its key (invoice_seq, line_no) is the table's)
     for ids in _chunks(stale):
         await table.delete().where(pk.is_in(ids) & scope)
     stats.deleted += len(stale)
@@ -700,17 +700,25 @@ async def _write_read_model(data: DemoData, stats: _Stats) -> None:
     site_ids = [r["site_id"] for r in old_sites] + [s["site_id"] for s in data.sites]
     await _sync(Site, data.sites, _in(Site.contract_no, contracts), stats)
     await _sync(Container, data.containers, _in(Container.site_id, site_ids), stats)
-    old_invoices = await Invoice.select(Invoice.invoice_no).where(
-        _in(Invoice.contract_no, contracts)
-    )
-    invoice_nos = [r["invoice_no"] for r in old_invoices] + [i["invoice_no"] for i in data.invoices]
+    old_invoices = await Invoice.select(Invoice.seq).where(_in(Invoice.contract_no, contracts))
     await _sync(Invoice, data.invoices, _in(Invoice.contract_no, contracts), stats)
+    # lines are keyed by their invoice's `seq`, which the database gives a new invoice
+    seqs = {
+        r["invoice_no"]: r["seq"]
+        for r in await Invoice.select(Invoice.invoice_no, Invoice.seq).where(
+            _in(Invoice.invoice_no, [i["invoice_no"] for i in data.invoices]))
+    }
+    lines = [
+        {"invoice_seq": seqs[line["invoice_no"]],
+         **{name: value for name, value in line.items() if name != "invoice_no"}}
+        for line in data.invoice_lines
+    ]
     await _sync(
         InvoiceLine,
-        data.invoice_lines,
-        _in(InvoiceLine.invoice_no, invoice_nos),
+        lines,
+        _in(InvoiceLine.invoice_seq, [r["seq"] for r in old_invoices] + list(seqs.values())),
         stats,
-        key=("invoice_no", "line_no"),
+        key=("invoice_seq", "line_no"),
     )
     await _sync(Payment, data.payments, _in(Payment.contract_no, contracts), stats)
     await _sync_exceptions(data.collection_exceptions, stats)

@@ -86,6 +86,8 @@ P3,20-2,I1,2026-11-15,22.45,SEB,
 P4,10-3,,2026-11-01,-5.00,bank transfer,refund
 ''',
 }
+# invoice lines with their invoice (a line holds its invoice's `seq`, not its number)
+LINES = "invoice_line l JOIN invoice i ON i.seq = l.invoice_seq"
 PLAIN_CODES = ["140378-12342", "161175-19997"]
 
 

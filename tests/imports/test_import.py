@@ -9,6 +9,7 @@ from decimal import Decimal
 from tests.conftest import SECRET
 from tests.imports.conftest import (
     BASE,
+    LINES,
     PLAIN_CODES,
     READ_MODEL_TABLES,
     TEST_DATABASE,
@@ -40,34 +41,49 @@ def test_the_snapshot_becomes_the_read_model(base_loaded):
 
 def test_serial_ids_number_the_rows_and_go_on_from_there(base_loaded):
     url = base_loaded
-    for table, rows in (("invoice_line", 5), ("collection_exception", 2)):
-        assert [r[0] for r in query(url, f"SELECT id FROM {table} ORDER BY id")] == \
-            list(range(1, rows + 1))
+    for table, column, rows in (("invoice_line", "id", 5), ("collection_exception", "id", 2),
+                                ("invoice", "seq", 4)):
+        assert [r[0] for r in query(url, f"SELECT {column} FROM {table} ORDER BY {column}")] \
+            == list(range(1, rows + 1))
         if TEST_DATABASE == "postgres":  # a row added later gets the next number
-            assert query(url, f"SELECT last_value, is_called FROM {table}_id_seq") == \
+            assert query(url, f"SELECT last_value, is_called FROM {table}_{column}_seq") == \
                 [(rows + 1, False)]
+    # in the file's order
+    assert query(url, "SELECT invoice_no FROM invoice ORDER BY seq") == [
+        ("M1",), ("M2",), ("I1",), ("Q1",)]
 
 
 def test_a_line_added_later_gets_the_next_number_and_an_import_numbers_afresh(
         base_loaded, base_dir):
     url = base_loaded
-    if TEST_DATABASE == "sqlite":  # (WITHOUT ROWID: numbered by the import, then a trigger)
-        execute(url, "DELETE FROM invoice_line_next_id")  # (its row lost: an import remakes it)
+    if TEST_DATABASE == "sqlite":  # (numbered by the import, then by a trigger)
+        # (their rows lost: an import remakes them)
+        execute(url, "DELETE FROM invoice_line_next_id", "DELETE FROM invoice_next_id")
         assert do_import(url, base_dir, force=True).outcome == "imported"
         assert query(url, "SELECT id FROM invoice_line_next_id") == [(6,)]
-    # a line added as Piccolo adds one, its id left to the database
+        assert query(url, "SELECT id FROM invoice_next_id") == [(5,)]
+    # an invoice and a line added as Piccolo adds them, id and seq left to the database
     leave_it = "NULL" if TEST_DATABASE == "sqlite" else "DEFAULT"
     try:
-        execute(url, "INSERT INTO invoice_line (id, invoice_no, line_no, description, "
+        execute(url, "INSERT INTO invoice (invoice_no, contract_no, seq, kind, issue_date, "
+                "due_date, period_start, period_end, net_cents, vat_cents, total_cents) VALUES "
+                f"('N1', '10-1', {leave_it}, 'invoice', '2026-11-03', '2026-11-17', "
+                "'2026-10-01', '2026-10-31', 1, 0, 1)")
+        execute(url, "INSERT INTO invoice_line (id, invoice_seq, line_no, description, "
                 "quantity, unit, unit_price_cents, vat_rate, net_cents) VALUES "
-                f"({leave_it}, 'M1', 9, 'x', '1', 'gab.', 1, '21', 1)")
-        added = query(url, "SELECT id FROM invoice_line WHERE invoice_no = 'M1' AND line_no = 9")
+                f"({leave_it}, (SELECT seq FROM invoice WHERE invoice_no = 'M1'), 9, 'x', '1', "
+                "'gab.', 1, '21', 1)")
+        added = query(url, f"SELECT l.id FROM {LINES} WHERE i.invoice_no = 'M1' AND "
+                           "l.line_no = 9")
+        new_invoice = query(url, "SELECT seq FROM invoice WHERE invoice_no = 'N1'")
     finally:  # (the BASE snapshot again, for the tests after this one)
         again = do_import(url, base_dir, force=True)
     assert added == [(6,)]
+    assert new_invoice == [(5,)]
     assert again.outcome == "imported"
     assert [r[0] for r in query(url, "SELECT id FROM invoice_line ORDER BY id")] == [1, 2, 3, 4, 5]
-    ordered = query(url, "SELECT invoice_no, line_no FROM invoice_line ORDER BY id")
+    assert [r[0] for r in query(url, "SELECT seq FROM invoice ORDER BY seq")] == [1, 2, 3, 4]
+    ordered = query(url, f"SELECT i.invoice_no, l.line_no FROM {LINES} ORDER BY l.id")
     in_file = [tuple(line.split(",")[:2]) for line in BASE["invoice_lines.csv"].splitlines()[1:]]
     assert [(no, str(line)) for no, line in ordered] == in_file
 
@@ -84,8 +100,8 @@ def test_money_is_exact_integer_cents(base_loaded):
     for line in BASE["invoice_lines.csv"].splitlines()[1:]:
         invoice_no, line_no, *_rest = line.split(",")
         net = line.rsplit(",", 1)[1]
-        stored = query(url, "SELECT net_cents FROM invoice_line WHERE invoice_no = $1 AND "
-                            f"line_no = {int(line_no)}", invoice_no)
+        stored = query(url, f"SELECT l.net_cents FROM {LINES} WHERE i.invoice_no = $1 AND "
+                            f"l.line_no = {int(line_no)}", invoice_no)
         assert stored == [(int(Decimal(net) * 100),)]
     types = query(url, "SELECT net_cents, total_cents FROM invoice")
     assert all(isinstance(v, int) for row in types for v in row)
@@ -114,8 +130,8 @@ def test_rows_keep_their_values(base_loaded):
         ("2026-11-18", None, "pko_bag", "Valmieras novads",
          "Latvijas Republikas Proklamēšanas diena"),
     ]
-    lines = query(url, "SELECT description, quantity, unit, unit_price_cents, vat_rate "
-                       "FROM invoice_line WHERE invoice_no = 'I1' ORDER BY line_no")
+    lines = query(url, "SELECT l.description, l.quantity, l.unit, l.unit_price_cents, "
+                       f"l.vat_rate FROM {LINES} WHERE i.invoice_no = 'I1' ORDER BY l.line_no")
     assert lines == [("Šķiroto atkritumu izvešana, 1100 l × 2", "8", "reizes", 1150, "21"),
                      ("Konteinera noma", "1", "mēn.", 920, "21")]
 

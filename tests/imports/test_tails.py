@@ -155,10 +155,21 @@ def test_any_change_reads_the_same_with_and_without_the_cache(monkeypatch, name,
 
 
 def test_keyed_rows_make_the_same_copy_text_as_whole_rows():
+    # text keys (invoices: number and contract), escaped where they must be
+    rests = {0: ("statement", "2026-10-02", "2026-10-31", "2026-09-01", "2026-09-30", 1560,
+                 328, 1888),
+             1: ("in\tvoice", "a\\b", "new\nline", "x\ry", "ā", 5, 0, 5)}
+    keys = [["X1", "X\\2", "X3\tb"], ["10-1", "10-1", "1\n0"]]
+    tids = [0, 1, 0]
+    texts = {tid: tail_copy_text(rest) for tid, rest in rests.items()}
+    whole = [(*key, *rests[tid]) for key, tid in zip(zip(*keys, strict=True), tids, strict=True)]
+    for first_id in (None, 41):
+        assert copy_text_keyed(keys, tids, texts, first_id) == \
+            _copy_text_by_column("invoice", whole, first_id)
+    # integer keys (invoice lines: their invoice's seq)
     rests = {0: (1, "Konteinera noma", "1", "mēn.", 920, "21", 920),
              1: (2, "Tab\there\\, new\nline", "1", "x", 5, "21", 5)}
-    keys = [["X1", "X\\2", "X3\tb"]]
-    tids = [0, 1, 0]
+    keys = [[3, 3, 12]]
     texts = {tid: tail_copy_text(rest) for tid, rest in rests.items()}
     whole = [(key, *rests[tid]) for key, tid in zip(keys[0], tids, strict=True)]
     for first_id in (None, 41):
@@ -174,16 +185,17 @@ NULL_OR_VALUE = st.none() | VALUE.filter(bool)
 
 
 @settings(max_examples=150, deadline=None)
-@given(rests=st.lists(st.tuples(st.integers(1, 99), NULL_OR_VALUE, VALUE, VALUE,
-                                st.integers(-10**6, 10**6), VALUE, st.integers(0, 10**6)),
+@given(rests=st.lists(st.tuples(NULL_OR_VALUE, VALUE, VALUE, VALUE, VALUE,
+                                st.integers(-10**6, 10**6), st.integers(-10**6, 10**6),
+                                st.integers(0, 10**6)),
                       min_size=1, max_size=4),
-       keys=st.lists(VALUE, min_size=1, max_size=6), data=st.data())
+       keys=st.lists(st.tuples(VALUE, VALUE), min_size=1, max_size=6), data=st.data())
 def test_any_keyed_rows_make_the_same_copy_text_as_whole_rows(rests, keys, data):
     tids = [data.draw(st.integers(0, len(rests) - 1)) for _ in keys]
     texts = {tid: tail_copy_text(rest) for tid, rest in enumerate(rests)}
-    whole = [(key, *rests[tid]) for key, tid in zip(keys, tids, strict=True)]
-    assert copy_text_keyed([keys], tids, texts, 7) == \
-        _copy_text_by_column("invoice_line", whole, 7)
+    whole = [(*key, *rests[tid]) for key, tid in zip(keys, tids, strict=True)]
+    columns = [list(column) for column in zip(*keys, strict=True)]
+    assert copy_text_keyed(columns, tids, texts, 7) == _copy_text_by_column("invoice", whole, 7)
 
 
 def test_rests_past_the_cache_s_size_are_sent_for_their_row_only(monkeypatch):
@@ -213,8 +225,8 @@ def test_postgres_copies_keyed_rows_with_rests_for_one_row(postgres_import_db):
     odd = (1, "Tab\there\\", "1", "x", 5, "21", 5)
 
     async def frames():
-        yield "invoice_line", Keyed([(0, rent), (-1, odd)], [["X1", "X2", "X3"], [0, -1, 0]])
-        yield "invoice_line", Keyed([(-2, odd)], [["X4", "X5"], [-2, 0]])
+        yield "invoice_line", Keyed([(0, rent), (-1, odd)], [[11, 12, 13], [0, -1, 0]])
+        yield "invoice_line", Keyed([(-2, odd)], [[14, 15], [-2, 0]])
 
     async def run() -> list:
         store = store_for(postgres_import_db)
@@ -223,7 +235,7 @@ def test_postgres_copies_keyed_rows_with_rests_for_one_row(postgres_import_db):
             await store.begin()
             await store.load(frames())
             rows = await store.conn.fetch(
-                "SELECT id, invoice_no, line_no, description, unit_price_cents "
+                "SELECT id, invoice_seq, line_no, description, unit_price_cents "
                 "FROM invoice_line__import ORDER BY id")
             await store.rollback()
             return [tuple(row) for row in rows]
@@ -231,7 +243,7 @@ def test_postgres_copies_keyed_rows_with_rests_for_one_row(postgres_import_db):
             await store.close()
 
     assert asyncio.run(run()) == [
-        (1, "X1", 2, "Konteinera noma", 920), (2, "X2", 1, "Tab\there\\", 5),
-        (3, "X3", 2, "Konteinera noma", 920), (4, "X4", 1, "Tab\there\\", 5),
-        (5, "X5", 2, "Konteinera noma", 920),
+        (1, 11, 2, "Konteinera noma", 920), (2, 12, 1, "Tab\there\\", 5),
+        (3, 13, 2, "Konteinera noma", 920), (4, 14, 1, "Tab\there\\", 5),
+        (5, 15, 2, "Konteinera noma", 920),
     ]

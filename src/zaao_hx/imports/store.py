@@ -122,10 +122,11 @@ class Store(ABC):
 # -- SQLite ----------------------------------------------------------------------------
 
 
-# WITHOUT ROWID tables, which number nothing themselves: the import numbers their rows
-# (`id`, in the file's order, as on PostgreSQL), and `<table>_next_id` holds the number a
-# row added later gets (see the migration of 2026-12-04T13:00)
-SQLITE_NUMBERED = ("invoice_line",)
+# Tables whose serial column SQLite does not number itself (a WITHOUT ROWID table; a
+# column beside the rowid): the import numbers their rows (in the file's order, as on
+# PostgreSQL), and `<table>_next_id` holds the number a row added later gets, which a
+# trigger gives it (the migrations of 2026-12-04T13:00 and 17:00)
+SQLITE_NUMBERED = {table: SERIAL_TABLES[table] for table in ("invoice", "invoice_line")}
 
 
 def _next_id_table(table: str) -> str:
@@ -240,7 +241,8 @@ class SqliteStore(Store):
         conn = self.conn
         statements = {}
         for table, columns in TABLE_COLUMNS.items():
-            names = ["id", *columns] if table in SQLITE_NUMBERED else columns
+            names = [SQLITE_NUMBERED[table], *columns] if table in SQLITE_NUMBERED \
+                else columns
             statements[table] = (
                 f'INSERT INTO "{table}" ({", ".join(names)}) '  # noqa: S608 - ours
                 f'VALUES ({", ".join("?" for _ in names)})'
@@ -420,7 +422,7 @@ class PostgresStore(Store):
                     pending.append((other, rows_))
                     return
 
-        columns = (["id"] if serial else []) + list(TABLE_COLUMNS[table])
+        columns = ([SERIAL_TABLES[table]] if serial else []) + list(TABLE_COLUMNS[table])
         await self.conn.copy_to_table(
             f"{table}{NEW}", source=chunks(), columns=columns, format="text", freeze=True,
         )
@@ -469,7 +471,7 @@ class PostgresStore(Store):
                 "WHERE s.relkind = 'S' AND d.refobjid = $1::regclass", table,
             )
             for s in sequences:
-                if table not in SERIAL_TABLES or s["col"] != "id":
+                if SERIAL_TABLES.get(table) != s["col"]:
                     raise RuntimeError(f"{table}.{s['col']}: a serial column the import "
                                        "does not number (see SERIAL_TABLES)")
                 await conn.execute(f'ALTER SEQUENCE {s["seq"]} OWNED BY "{new}"."{s["col"]}"')

@@ -153,16 +153,18 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
         "container_id", "site_id", "waste_type", "volume_l", "count", "rrule", "dtstart",
         "until",
     ),
-    # (the serial `id` of these two: the row's place in the file, given by the database
-    # side — PostgreSQL's COPY is told, as SQLite's invoice lines are (SQLITE_NUMBERED,
-    # WITHOUT ROWID); SQLite numbers a truncated rowid table's rows from 1 itself)
+    # (the serial column of these three, SERIAL_TABLES: the row's place in the file,
+    # given by the database side — PostgreSQL's COPY is told, as SQLite is for invoices
+    # and invoice lines (SQLITE_NUMBERED); SQLite numbers a truncated rowid table's rows
+    # from 1 itself)
     "collection_exception": ("date", "moved_to", "waste_type", "municipality", "reason"),
     "invoice": (
         "invoice_no", "contract_no", "kind", "issue_date", "due_date", "period_start",
         "period_end", "net_cents", "vat_cents", "total_cents",
     ),
+    # (invoice_seq: the line's invoice's place in invoices.csv, from 1 — its `seq`)
     "invoice_line": (
-        "invoice_no", "line_no", "description", "quantity", "unit", "unit_price_cents",
+        "invoice_seq", "line_no", "description", "quantity", "unit", "unit_price_cents",
         "vat_rate", "net_cents",
     ),
     "payment": (
@@ -253,10 +255,11 @@ class Sink:
     def tuples(self, table: str, rows: Iterable[tuple]) -> None:
         """The same as `rows`, a tuple a row."""
 
-    def keyed(self, table: str, keys: list[Sequence[str]], tids: list[int],
+    def keyed(self, table: str, keys: list[Sequence[str] | Sequence[int]], tids: list[int],
               new: list[tuple[int, tuple]]) -> None:
-        """Rows of `table` as the columns of their keys and their rests' numbers; `new`:
-        the rests numbered for the first time here, (number, values after the keys)."""
+        """Rows of `table` as the columns of their keys (an invoice line's: its invoice's
+        seq) and their rests' numbers; `new`: the rests numbered for the first time here,
+        (number, values after the keys)."""
 
     def flush(self) -> None:
         """The end of a file: hand on what is held back."""
@@ -320,7 +323,7 @@ _NULL_OF_EMPTY = {"": None}.get
 _COPY_NULL = {None: "\\N"}.get  # (an empty optional value is None already: `_nulls`)
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
 INT_COLUMNS = {
-    "volume_l", "count", "line_no", "net_cents", "vat_cents", "total_cents",
+    "volume_l", "count", "invoice_seq", "line_no", "net_cents", "vat_cents", "total_cents",
     "unit_price_cents", "amount_cents",
 }
 
@@ -333,7 +336,8 @@ def _nulls(table: str, columns: list[Sequence[Any]]) -> list[Sequence[Any]]:
     ]
 
 
-SERIAL_TABLES = {"invoice_line", "collection_exception"}
+# each table's serial column, numbering its rows in the file's order, from 1
+SERIAL_TABLES = {"invoice_line": "id", "collection_exception": "id", "invoice": "seq"}
 
 
 def copy_text(table: str, rows: list[tuple], first_id: int | None = None) -> bytes:
@@ -371,17 +375,20 @@ def numbered(rows: list[tuple], first_id: int | None) -> Iterable[tuple]:
     return map(tuple.__add__, zip(range(first_id, first_id + len(rows))), rows)
 
 
-def copy_text_keyed(keys: list[Sequence[str]], tids: list[int], texts: dict[int, str],
-                    first_id: int | None = None) -> bytes:
-    """Rows handed on keyed (`Sink.keyed`) as COPY text: their keys, then their rest's
-    text from `texts` (made by `tail_copy_text`).  The pieces are joined as they are, the
+def copy_text_keyed(keys: list[Sequence[str] | Sequence[int]], tids: list[int],
+                    texts: dict[int, str], first_id: int | None = None) -> bytes:
+    """Rows handed on keyed (`Sink.keyed`) as COPY text: their keys (text, or integers: an
+    invoice line's invoice_seq), then their rest's text from `texts` (made by
+    `tail_copy_text`).  The pieces are joined as they are, the
     tabs and line ends between them too (a fifth faster than a `%` template a row)."""
     n = len(tids)
     pieces: list[Iterable[str]] = []
     if first_id is not None:
         pieces += [map(str, range(first_id, first_id + n)), repeat("\t", n)]
     for column in keys:
-        if _needs_escape(column):
+        if column and isinstance(column[0], int):  # (a column holds one kind of value)
+            column = map(str, column)
+        elif _needs_escape(column):
             column = [v.translate(_COPY_ESCAPES) for v in column]
         pieces += [column, repeat("\t", n)]
     pieces += [map(texts.__getitem__, tids), repeat("\n", n)]
@@ -1405,13 +1412,14 @@ class SnapshotValidator:
     def _lines(self, ch: _Chunk) -> None:
         invoices = ch.cols["invoice_no"]
         numbers_of = self._invoice_numbers(invoices)  # the reference check, too
-        if None in numbers_of:
+        if None in numbers_of:  # (reported: nothing is written)
             self.ref(ch, "invoice_no", self.invoices, "invoices.csv")
-        else:  # the invoice's own str, shared by its lines
-            invoices = list(map(self.invoice_keys.__getitem__, numbers_of))
+            seqs = numbers_of
+        else:  # the invoice's place, from 1: its `seq` (as the invoices are numbered)
+            seqs = list(map((1).__add__, numbers_of))
         line_nos, nets = self.rest_columns(ch, "invoice_line", "line_no", "net_cents")
         self._line_sums(ch, numbers_of, line_nos, nets)
-        self.emit_rest("invoice_line", [invoices], ch)
+        self.emit_rest("invoice_line", [seqs], ch)
 
     @property
     def exact_invoices(self) -> bool:
