@@ -53,6 +53,23 @@ def test_serial_ids_number_the_rows_and_go_on_from_there(base_loaded):
         ("M1",), ("M2",), ("I1",), ("Q1",)]
 
 
+def test_each_line_keeps_its_invoice_past_rows_set_aside(import_db, base_dir, tmp_path):
+    # an invoice's seq is its place among the rows written: an empty line (a warning)
+    # before the others must not move the lines onto the invoice before theirs
+    url = import_db
+    gap = write_snapshot(tmp_path / "gap", replace_in(
+        "invoices.csv", "\nM2,", "\n\nM2,"))
+    try:
+        result = do_import(url, gap)
+        assert result.outcome == "imported", result.report.listing() or result.message
+        assert result.report.warning_count == 1
+        assert query(url, f"SELECT i.invoice_no, l.line_no, l.net_cents FROM {LINES} "
+                          "ORDER BY l.id") == [
+            ("M1", 1, 1560), ("M2", 1, 2340), ("I1", 1, 9200), ("I1", 2, 920), ("Q1", 1, 10)]
+    finally:  # (the BASE snapshot again, for the tests after this one)
+        assert do_import(url, base_dir, force=True).outcome == "imported"
+
+
 def test_a_line_added_later_gets_the_next_number_and_an_import_numbers_afresh(
         base_loaded, base_dir):
     url = base_loaded
