@@ -3,6 +3,7 @@ only as keyed hashes and masked forms."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from decimal import Decimal
 
@@ -23,6 +24,7 @@ from tests.imports.conftest import (
     write_snapshot,
 )
 from zaao_hx.billing import identity
+from zaao_hx.imports.store import PostgresStore, store_for
 
 
 def test_the_snapshot_becomes_the_read_model(base_loaded):
@@ -218,6 +220,42 @@ def test_a_generated_snapshot_imports_whole(import_db, generated):
         assert got[table] == n
         expected = sum(1 for _ in open(generated / name, encoding="utf-8")) - 1
         assert n == expected
+
+
+def test_on_postgresql_only_the_last_tables_build_has_parallel_workers(postgres_import_db,
+                                                                      monkeypatch):
+    # the builds before run beside the checking process (one core each); the last one is
+    # what the import waits for, with the server's workers
+    seen: list[tuple[str, str]] = []
+    original = PostgresStore._build
+
+    async def recording(self, table: str) -> None:
+        seen.append((table, await self.conn.fetchval("SHOW max_parallel_maintenance_workers")))
+        await original(self, table)
+
+    monkeypatch.setattr(PostgresStore, "_build", recording)
+
+    async def frames():
+        yield "contract", [("10-1", "C1", "2015-03-01", None, "paper", "monthly")]
+        yield "invoice", [("M1", "10-1", "statement", "2026-10-02", "2026-10-31",
+                           "2026-09-01", "2026-09-30", 1560, 328, 1888)]
+        yield "payment", [("P1", "10-1", "M1", "2026-10-20", 1888, "SEB", None)]
+
+    async def run() -> str:
+        store = store_for(postgres_import_db)
+        await store.open()
+        try:
+            await store.begin()
+            await store.load(frames())
+            await store.rollback()
+            return await store.conn.fetchval("SHOW max_parallel_maintenance_workers")
+        finally:
+            await store.close()
+
+    default = asyncio.run(run())
+    assert default != "0"  # (else the test tells nothing)
+    assert seen[:3] == [("contract", "0"), ("invoice", "0"), ("payment", default)]
+    assert {table for table, _ in seen} == set(READ_MODEL_TABLES)  # (the empty ones too)
 
 
 def test_on_postgresql_the_new_tables_come_with_planner_statistics(postgres_import_db,

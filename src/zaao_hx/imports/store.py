@@ -358,6 +358,13 @@ class PostgresStore(Store):
         # The read paths are key lookups, whose plans a sample of 3,000 settles as well
         # (after so many new rows, autovacuum's next ANALYZE takes the default again).
         await self.conn.execute("SET LOCAL default_statistics_target = 10")
+        # A table's keys and indexes are built while the checking process goes on with the
+        # next file: on one core, not with the server's parallel workers, which would take
+        # the checking process's (the slower side) for the build's length.  The last
+        # table's, which the import waits for, get the workers (`load`).  (100,000
+        # customers, alternating: wall time / checking CPU 1.162 against 1.181 on
+        # average of five pairs; the checking process done ~0.6 s earlier.)
+        await self.conn.execute("SET LOCAL max_parallel_maintenance_workers = 0")
         self.renames = []
         self.last_ids = {}
         for table in READ_MODEL_TABLES:
@@ -385,6 +392,8 @@ class PostgresStore(Store):
             except StopAsyncIteration:
                 break
             await self._copy(table, first, next_message, pending)
+            if not pending:  # the last rows: nothing runs beside this table's build
+                await self.conn.execute("SET LOCAL max_parallel_maintenance_workers TO DEFAULT")
             await self._build(table)
             done.add(table)
         for table in READ_MODEL_TABLES:  # tables without a row
