@@ -13,7 +13,9 @@ lines' own order: on PostgreSQL the key is built in ~0.75 s instead of ~2.1 s (w
 parallel workers), on SQLite the lines are appended to their B-tree.
 
 Lines whose invoice is not there (an import never leaves one) cannot be keyed and are
-dropped."""
+dropped.  Every line is written once more: with 100,000 customers (2.8 M lines) `zaao-hx
+migrate` took 16 s on PostgreSQL (the old rows are left to autovacuum, or to the next
+import, which replaces the table) and 7 s on SQLite."""
 
 from piccolo.columns.column_types import Integer, Serial
 from piccolo.columns.indexes import IndexMethod
@@ -30,19 +32,20 @@ POSTGRES_FORWARDS = (
     # (existing invoices numbered in their table's order)
     'ALTER TABLE invoice ADD COLUMN "seq" SERIAL NOT NULL',
     'ALTER TABLE invoice_line ADD COLUMN "invoice_seq" INTEGER NOT NULL DEFAULT 0',
+    # (the old key first: the update below then writes no index)
+    "ALTER TABLE invoice_line DROP CONSTRAINT invoice_line_pkey",
     "UPDATE invoice_line l SET invoice_seq = i.seq FROM invoice i "
     "WHERE i.invoice_no = l.invoice_no",
     "DELETE FROM invoice_line WHERE invoice_seq = 0",
-    "ALTER TABLE invoice_line DROP CONSTRAINT invoice_line_pkey",
     "ALTER TABLE invoice_line ADD CONSTRAINT invoice_line_pkey PRIMARY KEY (invoice_seq, line_no)",
     "ALTER TABLE invoice_line DROP COLUMN invoice_no",
 )
 POSTGRES_BACKWARDS = (
     'ALTER TABLE invoice_line ADD COLUMN "invoice_no" VARCHAR(40) COLLATE "C" NOT NULL '
     "DEFAULT ''",
+    "ALTER TABLE invoice_line DROP CONSTRAINT invoice_line_pkey",
     "UPDATE invoice_line l SET invoice_no = i.invoice_no FROM invoice i "
     "WHERE i.seq = l.invoice_seq",
-    "ALTER TABLE invoice_line DROP CONSTRAINT invoice_line_pkey",
     "ALTER TABLE invoice_line ADD CONSTRAINT invoice_line_pkey PRIMARY KEY (invoice_no, line_no)",
     "ALTER TABLE invoice_line DROP COLUMN invoice_seq",
     "ALTER TABLE invoice DROP COLUMN seq",  # (and its sequence)
