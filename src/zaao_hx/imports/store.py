@@ -130,7 +130,8 @@ SQLITE_NUMBERED = {table: SERIAL_TABLES[table] for table in ("invoice", "invoice
 
 
 def _next_id_table(table: str) -> str:
-    """The one-row table holding the id a row of `table` (SQLITE_NUMBERED) added later gets."""
+    """The one-row table holding the number a row of `table` (SQLITE_NUMBERED) added later
+    gets in its serial column."""
     return f"{table}_next_id"
 
 
@@ -218,10 +219,10 @@ class SqliteStore(Store):
                 raise RuntimeError(gettext(
                     "datubāzei nav piemērotas visas migrācijas (palaidiet `zaao-hx migrate`)"))
         conn.execute("BEGIN IMMEDIATE")
-        # The read model's triggers (they number a line added one at a time) are left out
-        # of the load, in which the rows come numbered: a trigger is a program SQLite runs
-        # for each row, even one whose WHEN is false (+5 s for 3 M invoice lines).  They
-        # are made again before the commit, and a rollback brings them back.
+        # The read model's triggers (they number an invoice or a line added later) are left
+        # out of the load, in which the rows come numbered: a trigger is a program SQLite
+        # runs for each row, even one whose WHEN is false (+5 s for 3 M invoice lines).
+        # They are made again before the commit, and a rollback brings them back.
         names = "', '".join(READ_MODEL_TABLES)
         self.triggers = conn.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "  # noqa: S608 - ours
