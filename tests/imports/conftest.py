@@ -29,6 +29,7 @@ from zaao_hx.billing.tables import READ_MODEL
 from zaao_hx.imports.generate import generate
 from zaao_hx.imports.report import Report
 from zaao_hx.imports.service import ImportResult, run_import
+from zaao_hx.imports.store import store_for
 from zaao_hx.web.i18n import language
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -168,6 +169,25 @@ def query(url: str, sql: str, *args) -> list[tuple]:
             return [tuple(r) for r in await conn.fetch(sql, *args)]
         finally:
             await conn.close()
+
+    return asyncio.run(run())
+
+
+def load_and_look(url: str, frames, look):
+    """Begin an import's transaction, load `frames` (an async iterator of (table, rows)),
+    return what `look(store)` (a coroutine function) finds, and roll back."""
+
+    async def run():
+        store = store_for(url)
+        await store.open()
+        try:
+            await store.begin()
+            await store.load(frames())
+            found = await look(store)
+            await store.rollback()
+            return found
+        finally:
+            await store.close()
 
     return asyncio.run(run())
 

@@ -3,7 +3,6 @@ only as keyed hashes and masked forms."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from decimal import Decimal
 
@@ -18,13 +17,14 @@ from tests.imports.conftest import (
     do_import,
     execute,
     latest_snapshot,
+    load_and_look,
     messages,
     query,
     replace_in,
     write_snapshot,
 )
 from zaao_hx.billing import identity
-from zaao_hx.imports.store import PostgresStore, store_for
+from zaao_hx.imports.store import PostgresStore
 
 
 def test_the_snapshot_becomes_the_read_model(base_loaded):
@@ -241,18 +241,11 @@ def test_on_postgresql_only_the_last_tables_build_has_parallel_workers(postgres_
                            "2026-09-01", "2026-09-30", 1560, 328, 1888)]
         yield "payment", [("P1", "10-1", "M1", "2026-10-20", 1888, "SEB", None)]
 
-    async def run() -> str:
-        store = store_for(postgres_import_db)
-        await store.open()
-        try:
-            await store.begin()
-            await store.load(frames())
-            await store.rollback()
-            return await store.conn.fetchval("SHOW max_parallel_maintenance_workers")
-        finally:
-            await store.close()
+    async def server_setting(store) -> str:  # (what the session has outside SET LOCAL)
+        return await store.conn.fetchval(
+            "SELECT reset_val FROM pg_settings WHERE name = 'max_parallel_maintenance_workers'")
 
-    default = asyncio.run(run())
+    default = load_and_look(postgres_import_db, frames, server_setting)
     assert default != "0"  # (else the test tells nothing)
     assert seen[:3] == [("contract", "0"), ("invoice", "0"), ("payment", default)]
     assert {table for table, _ in seen} == set(READ_MODEL_TABLES)  # (the empty ones too)

@@ -5,7 +5,6 @@ whatever the files hold."""
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
 from pathlib import Path
 
@@ -14,9 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import SECRET
-from tests.imports.conftest import BASE, messages, write_snapshot
+from tests.imports.conftest import BASE, load_and_look, messages, write_snapshot
 from zaao_hx.imports import validate
-from zaao_hx.imports.store import store_for
 from zaao_hx.imports.validate import (
     SnapshotValidator,
     TupleSink,
@@ -228,21 +226,12 @@ def test_postgres_copies_keyed_rows_with_rests_for_one_row(postgres_import_db):
         yield "invoice_line", Keyed([(0, rent), (-1, odd)], [[11, 12, 13], [0, -1, 0]])
         yield "invoice_line", Keyed([(-2, odd)], [[14, 15], [-2, 0]])
 
-    async def run() -> list:
-        store = store_for(postgres_import_db)
-        await store.open()
-        try:
-            await store.begin()
-            await store.load(frames())
-            rows = await store.conn.fetch(
-                "SELECT id, invoice_seq, line_no, description, unit_price_cents "
-                "FROM invoice_line__import ORDER BY id")
-            await store.rollback()
-            return [tuple(row) for row in rows]
-        finally:
-            await store.close()
+    async def lines(store) -> list:
+        rows = await store.conn.fetch("SELECT id, invoice_seq, line_no, description, "
+                                      "unit_price_cents FROM invoice_line__import ORDER BY id")
+        return [tuple(row) for row in rows]
 
-    assert asyncio.run(run()) == [
+    assert load_and_look(postgres_import_db, frames, lines) == [
         (1, 11, 2, "Konteinera noma", 920), (2, 12, 1, "Tab\there\\", 5),
         (3, 13, 2, "Konteinera noma", 920), (4, 14, 1, "Tab\there\\", 5),
         (5, 15, 2, "Konteinera noma", 920),
