@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from zaao_hx.imports.validate import (
+    FIRST_SERIAL,
     SERIAL_TABLES,
     TABLE_COLUMNS,
     copy_text,
@@ -248,7 +249,7 @@ class SqliteStore(Store):
                 f'INSERT INTO "{table}" ({", ".join(names)}) '  # noqa: S608 - ours
                 f'VALUES ({", ".join("?" for _ in names)})'
             )
-        self.last_ids = dict.fromkeys(SQLITE_NUMBERED, 0)
+        self.last_ids = dict.fromkeys(SQLITE_NUMBERED, FIRST_SERIAL - 1)
         async for table, payload in rows:
             if table in SQLITE_NUMBERED:  # ids: the rows' places, from 1
                 last = self.last_ids[table]
@@ -403,8 +404,8 @@ class PostgresStore(Store):
 
     async def _copy(self, table: str, first: list, next_message, pending: list) -> None:
         """COPY the rows of one table: `first`, then the messages while they are its."""
-        serial = table in SERIAL_TABLES  # ids: the rows' places, from 1
-        next_id = 1
+        serial = table in SERIAL_TABLES  # ids: the rows' places, from FIRST_SERIAL
+        next_id = FIRST_SERIAL
 
         texts: dict[int, str] = {}  # keyed rows: their rests' COPY text, by number
 

@@ -336,8 +336,10 @@ def _nulls(table: str, columns: list[Sequence[Any]]) -> list[Sequence[Any]]:
     ]
 
 
-# each table's serial column, numbering its rows in the file's order, from 1
+# each table's serial column, numbering its rows in the file's order from FIRST_SERIAL
+# (the stores number them so; an invoice line's invoice_seq is its invoice's number)
 SERIAL_TABLES = {"invoice_line": "id", "collection_exception": "id", "invoice": "seq"}
+FIRST_SERIAL = 1
 
 
 def copy_text(table: str, rows: list[tuple], first_id: int | None = None) -> bytes:
@@ -1415,8 +1417,8 @@ class SnapshotValidator:
         if None in numbers_of:  # (reported: nothing is written)
             self.ref(ch, "invoice_no", self.invoices, "invoices.csv")
             seqs = numbers_of
-        else:  # the invoice's place, from 1: its `seq` (as the invoices are numbered)
-            seqs = list(map((1).__add__, numbers_of))
+        else:  # the invoice's place, from FIRST_SERIAL: its `seq`
+            seqs = list(map(FIRST_SERIAL.__add__, numbers_of))
         line_nos, nets = self.rest_columns(ch, "invoice_line", "line_no", "net_cents")
         self._line_sums(ch, numbers_of, line_nos, nets)
         self.emit_rest("invoice_line", [seqs], ch)
