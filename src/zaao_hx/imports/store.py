@@ -34,10 +34,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from zaao_hx.imports.copy_binary import HEADER, TRAILER, BinaryCopy
+from zaao_hx.imports.format import BY_NAME
 from zaao_hx.imports.validate import (
     FIRST_SERIAL,
     SERIAL_TABLES,
     TABLE_COLUMNS,
+    TAIL_KEYS,
     copy_text,
     copy_text_keyed,
     numbered,
@@ -47,6 +50,9 @@ from zaao_hx.imports.worker import Keyed
 from zaao_hx.web.i18n import DEFAULT_LANGUAGE, N_, gettext, language
 
 READ_MODEL_TABLES = list(TABLE_COLUMNS)  # in the order the files are read
+# tables whose rows come keyed (their rests' values repeat): sent as binary COPY, each
+# rest's bytes made once (copy_binary.py)
+BINARY_TABLES = {BY_NAME[name].table for name in TAIL_KEYS}
 SNAPSHOT_COLUMNS = (
     "id", "as_of", "next_refresh", "source", "started_at", "finished_at", "outcome",
     "counts", "report", "content_hash",
@@ -406,39 +412,64 @@ class PostgresStore(Store):
         """COPY the rows of one table: `first`, then the messages while they are its."""
         serial = table in SERIAL_TABLES  # ids: the rows' places, from FIRST_SERIAL
         next_id = FIRST_SERIAL
+        columns = ([SERIAL_TABLES[table]] if serial else []) + list(TABLE_COLUMNS[table])
+        binary = await self._binary_copy(table, columns) if table in BINARY_TABLES else None
+        # keyed rows: their rests' COPY text (or fields), by number
+        texts: dict[int, str | bytes] = {}
+        tail_text = binary.tail if binary else tail_copy_text
 
-        texts: dict[int, str] = {}  # keyed rows: their rests' COPY text, by number
+        def rows_of(message) -> bytes:
+            first_id = next_id if serial else None
+            if isinstance(message, Keyed):
+                texts.update((tid, tail_text(tail)) for tid, tail in message.new)
+                *keys, tids = message.keys
+                data = (binary.keyed(keys, tids, texts, first_id) if binary else
+                        copy_text_keyed(keys, tids, texts, first_id))
+                for tid, _ in message.new:
+                    if tid < 0:  # a rest for one row (not cached by the checking side)
+                        del texts[tid]
+                return data
+            if binary:
+                return binary.rows(message, first_id)
+            return copy_text(table, message, first_id)
 
         async def chunks():
             nonlocal next_id
             rows_ = first
+            if binary:
+                yield HEADER
             while True:
-                if isinstance(rows_, Keyed):
-                    texts.update((tid, tail_copy_text(tail)) for tid, tail in rows_.new)
-                    *keys, tids = rows_.keys
-                    data = copy_text_keyed(keys, tids, texts, next_id if serial else None)
-                    for tid, _ in rows_.new:
-                        if tid < 0:  # a rest for one row (not cached by the checking side)
-                            del texts[tid]
-                    yield data
-                    next_id += len(tids)
-                else:
-                    yield copy_text(table, rows_, next_id if serial else None)
-                    next_id += len(rows_)
+                yield rows_of(rows_)
+                next_id += len(rows_.keys[-1] if isinstance(rows_, Keyed) else rows_)
                 try:
                     other, rows_ = await next_message()
                 except StopAsyncIteration:
-                    return
+                    break
                 if other != table:
                     pending.append((other, rows_))
-                    return
+                    break
+            if binary:
+                yield TRAILER
 
-        columns = ([SERIAL_TABLES[table]] if serial else []) + list(TABLE_COLUMNS[table])
         await self.conn.copy_to_table(
-            f"{table}{NEW}", source=chunks(), columns=columns, format="text", freeze=True,
+            f"{table}{NEW}", source=chunks(), columns=columns,
+            format="binary" if binary else "text", freeze=True,
         )
         if serial:
             self.last_ids[table] = next_id - 1
+
+    async def _binary_copy(self, table: str, columns: list[str]) -> BinaryCopy | None:
+        """The new table's binary COPY, by its columns' types (None: a type it does not
+        know, COPY text then)."""
+        types = dict(await self.conn.fetch(
+            "SELECT a.attname, t.typname FROM pg_attribute a "
+            "JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = $1::regclass "
+            "AND a.attnum > 0 AND NOT a.attisdropped", f"{table}{NEW}",
+        ))
+        try:
+            return BinaryCopy([types[column] for column in columns])
+        except ValueError:
+            return None
 
     async def _build(self, table: str) -> None:
         """The new table's keys, indexes and statistics, as the old table has them."""
