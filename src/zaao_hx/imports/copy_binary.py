@@ -16,6 +16,7 @@ column's type in the database; a table with a type not known here is sent as COP
 from __future__ import annotations
 
 import datetime
+import functools
 import struct
 from collections.abc import Iterable, Sequence
 from itertools import chain, repeat
@@ -30,8 +31,11 @@ TYPES = ("int4", "int8", "date", "varchar", "text")  # pg_type.typname
 _INT4 = struct.Struct(">ii")
 _INT8 = struct.Struct(">iq")
 _INT = {"int4": _INT4, "int8": _INT8}
+_INT_CODE = {"int4": "i", "int8": "q"}
 _WIDTH = {"int4": 4, "int8": 8}
 _LENGTH = struct.Struct(">i")
+SAMPLE = 64  # a text column's first values: if half of them repeat, each value's field
+# is made once (else, one per row)
 
 
 class _Dates(dict):
@@ -43,6 +47,11 @@ class _Dates(dict):
             return NULL
         field = self[iso] = _INT4.pack(4, datetime.date.fromisoformat(iso).toordinal() - EPOCH)
         return field
+
+
+@functools.cache
+def _struct(fmt: str) -> struct.Struct:
+    return struct.Struct(fmt)
 
 
 def _text(value: str | None) -> bytes:
@@ -74,35 +83,50 @@ class BinaryCopy:
                    "varchar": _text, "text": _text}
         self.fields = [by_type[t] for t in self.types]  # a value → its field
 
-    def column(self, i: int, values: Sequence[Any]) -> list[Iterable[bytes]]:
-        """The fields of column `i`, as one or more sequences of pieces (a piece a row)."""
-        n = len(values)
-        kind = self.types[i]
-        if kind == "date" or (not isinstance(values, range) and None in values):
-            return [map(self.fields[i], values)]
-        if kind in _INT:
-            return [map(_INT[kind].pack, repeat(_WIDTH[kind], n), values)]
-        distinct = set(values)
-        if len(distinct) * 2 < n:  # (a contract's invoices: each value's field made once)
-            fields = {value: _text(value) for value in distinct}
-            return [map(fields.__getitem__, values)]
-        data = list(map(str.encode, values))
-        return [map(_LENGTH.pack, map(len, data)), data]
-
-    def _join(self, n: int, columns: list[Iterable[bytes]]) -> bytes:
-        return b"".join(chain.from_iterable(zip(repeat(self.count, n), *columns, strict=True)))
+    def _join(self, columns: list[Sequence[Any]], last: Iterable[bytes] | None = None
+              ) -> bytes:
+        """Rows of `columns` (the first ones of the table), then each row's `last` bytes.
+        What has a fixed width (the field count, integers, a text's length) is packed
+        with one struct call a row, up to the next piece of its own (a text's bytes, a
+        date, a repeating value): fewer, longer pieces to join."""
+        n = len(columns[0]) if columns else 0
+        pieces: list[Iterable[bytes]] = []
+        fmt, args = ">h", [repeat(len(self.types), n)]  # (the row's field count)
+        for i, values in enumerate(columns):
+            kind = self.types[i]
+            nulls = not isinstance(values, range) and None in values
+            if kind in _INT and not nulls:
+                fmt += "i" + _INT_CODE[kind]
+                args += [repeat(_WIDTH[kind], n), values]
+                continue
+            if kind == "date" or nulls:
+                piece = map(self.fields[i], values)
+            elif len(set(values[:SAMPLE])) * 2 <= SAMPLE:  # (repeating, as a contract's
+                fields = {value: _text(value) for value in set(values)}  # invoices: once)
+                piece = map(fields.__getitem__, values)
+            else:
+                piece = list(map(str.encode, values))
+                fmt += "i"
+                args.append(map(len, piece))
+            if args:
+                pieces.append(map(_struct(fmt).pack, *args))
+            pieces.append(piece)
+            fmt, args = ">", []
+        if args:
+            pieces.append(map(_struct(fmt).pack, *args))
+        if last is not None:
+            pieces.append(last)
+        return b"".join(chain.from_iterable(zip(*pieces, strict=True)))
 
     def rows(self, rows: list[tuple], first_id: int | None = None) -> bytes:
         """Whole rows (tuples in the columns' order after the id, with `first_id`: an id
         first, counting from it)."""
-        n = len(rows)
-        values: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else []
+        if not rows:
+            return b""
+        values: list[Sequence[Any]] = list(zip(*rows, strict=True))
         if first_id is not None:
-            values.insert(0, range(first_id, first_id + n))
-        columns: list[Iterable[bytes]] = []
-        for i, column in enumerate(values):
-            columns += self.column(i, column)
-        return self._join(n, columns) if rows else b""
+            values.insert(0, range(first_id, first_id + len(rows)))
+        return self._join(values)
 
     def tail(self, tail: tuple) -> bytes:
         """A rest's fields: a row's values after its keys (`Sink.keyed`)."""
@@ -115,8 +139,4 @@ class BinaryCopy:
         keys; then their rest's fields from `tails` (made by `tail`)."""
         n = len(tids)
         values = ([range(first_id, first_id + n)] if first_id is not None else []) + keys
-        columns: list[Iterable[bytes]] = []
-        for i, column in enumerate(values):
-            columns += self.column(i, column)
-        columns.append(map(tails.__getitem__, tids))
-        return self._join(n, columns)
+        return self._join(values, map(tails.__getitem__, tids))
