@@ -222,6 +222,57 @@ def test_a_generated_snapshot_imports_whole(import_db, generated):
         assert n == expected
 
 
+def test_each_tables_rows_end_with_an_end_before_the_next_tables_rows(tmp_path):
+    # what lets the importing process build a table as soon as its rows are in, the last
+    # one's while the checking process still checks (payment ids, once, at the end)
+    from zaao_hx.imports.format import FILES
+    from zaao_hx.imports.worker import Worker
+
+    worker = Worker(write_snapshot(tmp_path / "snapshot", {}), SECRET, keyed_tails=True)
+    try:
+        seen = [(m[0], m[1]) for m in worker.messages() if m[0] != "progress"]
+    finally:
+        worker.stop()
+    assert worker.result is not None and worker.result.report.ok
+    ends = [table for kind, table in seen if kind == "end"]
+    assert ends == [spec.table for spec in FILES]  # (each file's, those without rows too)
+    for i, (kind, table) in enumerate(seen):
+        if kind != "end":  # a table's rows come before its end, none after
+            assert ("end", table) in seen[i + 1:]
+            assert ("end", table) not in seen[:i]
+
+
+def test_on_postgresql_the_last_table_is_built_when_its_rows_end_not_when_the_checking_does(
+        postgres_import_db, monkeypatch):
+    from zaao_hx.imports.worker import END
+
+    events: list[str] = []
+    original = PostgresStore._build
+
+    async def recording(self, table: str) -> None:
+        workers = await self.conn.fetchval("SHOW max_parallel_maintenance_workers")
+        events.append(f"build {table} {workers}")
+        await original(self, table)
+
+    monkeypatch.setattr(PostgresStore, "_build", recording)
+
+    async def frames():
+        yield "contract", [("10-1", "C1", "2015-03-01", None, "paper", "monthly")]
+        yield "contract", END
+        yield "payment", [("P1", "10-1", None, "2026-10-20", 1888, "SEB", None)]
+        yield "payment", END
+        events.append("the checking process's end")  # (asked for after the END only)
+
+    async def nothing(store) -> None:
+        return None
+
+    load_and_look(postgres_import_db, frames, nothing)
+    default = [e for e in events if e.startswith("build payment")][0].split()[-1]
+    assert default != "0"
+    assert events[:3] == ["build contract 0", f"build payment {default}",
+                          "the checking process's end"]
+
+
 def test_on_postgresql_only_the_last_tables_build_has_parallel_workers(postgres_import_db,
                                                                       monkeypatch):
     # the builds before run beside the checking process (one core each); the last one is

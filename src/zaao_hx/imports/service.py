@@ -29,7 +29,7 @@ from pathlib import Path
 from zaao_hx.imports.report import Report
 from zaao_hx.imports.store import Store, store_for
 from zaao_hx.imports.validate import content_hash, hash_files
-from zaao_hx.imports.worker import Checked, Keyed, Worker, WorkerFailed
+from zaao_hx.imports.worker import END, Checked, Keyed, Worker, WorkerFailed
 from zaao_hx.web.i18n import DEFAULT_LANGUAGE, N_, gettext, language
 
 HISTORY_REPORT_LIMIT = 60_000  # characters of report kept in the history row
@@ -238,6 +238,8 @@ async def _load(
             return message[1], message[2]
         if message[0] == "keyed":
             return message[1], Keyed(message[2], message[3])
+        if message[0] == "end":
+            return message[1], END
         progress.update(*message[1:])
         return None
 

@@ -46,7 +46,7 @@ from zaao_hx.imports.validate import (
     numbered,
     tail_copy_text,
 )
-from zaao_hx.imports.worker import Keyed
+from zaao_hx.imports.worker import END, Keyed
 from zaao_hx.web.i18n import DEFAULT_LANGUAGE, N_, gettext, language
 
 READ_MODEL_TABLES = list(TABLE_COLUMNS)  # in the order the files are read
@@ -257,6 +257,8 @@ class SqliteStore(Store):
             )
         self.last_ids = dict.fromkeys(SQLITE_NUMBERED, FIRST_SERIAL - 1)
         async for table, payload in rows:
+            if payload is END:
+                continue
             if table in SQLITE_NUMBERED:  # ids: the rows' places, from 1
                 last = self.last_ids[table]
                 self.last_ids[table] = last + len(payload)
@@ -399,8 +401,12 @@ class PostgresStore(Store):
                 table, first = await next_message()
             except StopAsyncIteration:
                 break
-            await self._copy(table, first, next_message, pending)
-            if not pending:  # the last rows: nothing runs beside this table's build
+            if first is END:  # (of a table without rows)
+                continue
+            ended = await self._copy(table, first, next_message, pending)
+            # the last rows (the rows' end, or the last table's end): nothing runs beside
+            # this table's build but what is left of the checking
+            if ended == "stream" or (ended == "end" and table == READ_MODEL_TABLES[-1]):
                 await self.conn.execute("SET LOCAL max_parallel_maintenance_workers TO DEFAULT")
             await self._build(table)
             done.add(table)
@@ -408,8 +414,11 @@ class PostgresStore(Store):
             if table not in done:
                 await self._build(table)
 
-    async def _copy(self, table: str, first: list, next_message, pending: list) -> None:
-        """COPY the rows of one table: `first`, then the messages while they are its."""
+    async def _copy(self, table: str, first: list, next_message, pending: list) -> str:
+        """COPY the rows of one table: `first`, then the messages while they are its.
+        Returns how they ended: "end" (an END after them), "next" (another table's rows,
+        put in `pending`) or "stream" (no more messages)."""
+        ended = "stream"
         serial = table in SERIAL_TABLES  # ids: the rows' places, from FIRST_SERIAL
         next_id = FIRST_SERIAL
         columns = ([SERIAL_TABLES[table]] if serial else []) + list(TABLE_COLUMNS[table])
@@ -434,7 +443,7 @@ class PostgresStore(Store):
             return copy_text(table, message, first_id)
 
         async def chunks():
-            nonlocal next_id
+            nonlocal next_id, ended
             rows_ = first
             if binary:
                 yield HEADER
@@ -445,8 +454,12 @@ class PostgresStore(Store):
                     other, rows_ = await next_message()
                 except StopAsyncIteration:
                     break
+                if rows_ is END:  # its last rows: the build need not wait for the checking
+                    ended = "end"  # process's end
+                    break
                 if other != table:
                     pending.append((other, rows_))
+                    ended = "next"
                     break
             if binary:
                 yield TRAILER
@@ -457,6 +470,7 @@ class PostgresStore(Store):
         )
         if serial:
             self.last_ids[table] = next_id - 1
+        return ended
 
     async def _binary_copy(self, table: str, columns: list[str]) -> BinaryCopy | None:
         """The new table's binary COPY, by its columns' types (None: a type it does not

@@ -264,6 +264,10 @@ class Sink:
     def flush(self) -> None:
         """The end of a file: hand on what is held back."""
 
+    def finished(self, table: str) -> None:
+        """After `flush`: no more rows of `table` come (what remains to check of its file
+        is checked rows, not rows: payment ids once, at the very end)."""
+
     def progress(self, done: int, total: int, file: str) -> None:
         """Bytes read of all files so far."""
 
@@ -273,8 +277,10 @@ class TupleSink(Sink):
     `batch` at a time (fewer, bigger hand-overs than the chunks they are checked in)."""
 
     def __init__(self, emit: Callable[[str, list[tuple]], None], batch: int = 2000,
-                 emit_keyed: Callable[[str, list, list], None] | None = None) -> None:
+                 emit_keyed: Callable[[str, list, list], None] | None = None,
+                 emit_end: Callable[[str], None] | None = None) -> None:
         self.emit = emit
+        self.emit_end = emit_end
         self.batch = batch
         self.table = ""
         self.pending: list[tuple] = []
@@ -307,6 +313,10 @@ class TupleSink(Sink):
         self.pending_new += new
         if len(self.pending_keys[0]) >= self.batch:
             self.flush()
+
+    def finished(self, table: str) -> None:
+        if self.emit_end is not None:
+            self.emit_end(table)
 
     def flush(self) -> None:
         if self.pending:
@@ -664,6 +674,7 @@ class SnapshotValidator:
             self._file(spec, handlers[spec.name])
             if self.emitting:
                 self.sink.flush()
+                self.sink.finished(spec.table)
             if spec.name == "invoice_lines.csv":
                 self._lines_cover_invoices()
             for name in FORGET_AFTER.get(spec.name, ()):

@@ -14,6 +14,8 @@ our own code):
                                   lines as their key columns and, last, each row's rest's
                                   number; new: [(number, rest's values)] first seen here
                                   (a negative number: a rest used by one row only)
+    ("end", table)                after a table's last rows (its file may still be checked:
+                                  payment ids once, at the very end)
     ("progress", done, total, file)
     ("done", report, manifest, content_hash)
     ("crash", traceback text)
@@ -79,7 +81,11 @@ def _child(directory: str) -> int:
     def keyed(table: str, new: list, keys: list) -> None:
         send(("keyed", table, new, keys))
 
-    sink = TupleSink(rows, emit_keyed=keyed if options.get("keyed_tails") else None)
+    def end(table: str) -> None:
+        send(("end", table))
+
+    sink = TupleSink(rows, emit_keyed=keyed if options.get("keyed_tails") else None,
+                     emit_end=end)
     last = [-1]
 
     def progress(done: int, total: int, file: str) -> None:
@@ -125,6 +131,16 @@ class Keyed:
     def __init__(self, new: list[tuple[int, tuple]], keys: list[list]) -> None:
         self.new = new
         self.keys = keys
+
+
+class End:
+    """In place of rows: the end of a table's rows (an ("end", table) message)."""
+
+    def __repr__(self) -> str:
+        return "END"
+
+
+END = End()
 
 
 class Checked:
