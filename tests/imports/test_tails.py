@@ -47,7 +47,8 @@ def _files(bodies: dict[str, list[str]], ending: str) -> dict[str, bytes]:
             for name, rows in bodies.items()}
 
 
-def _read(folder: Path, how: str, monkeypatch) -> tuple[list[str], int, int, list]:
+def _read(folder: Path, how: str, monkeypatch, block: int = 400
+          ) -> tuple[list[str], int, int, list]:
     """What the validator reports and hands on: with the tail cache ("cached"), with it and
     the rows keyed as for PostgreSQL ("keyed", put back together here), or without it."""
     rows: list = []
@@ -60,7 +61,7 @@ def _read(folder: Path, how: str, monkeypatch) -> tuple[list[str], int, int, lis
                                                                         strict=True))
 
     with monkeypatch.context() as patch:
-        patch.setattr(validate, "BLOCK_CHARS", 400)  # many blocks: rests cached across them
+        patch.setattr(validate, "BLOCK_CHARS", block)  # many blocks: rests cached across them
         if how == "plain":
             patch.setattr(validate, "TAIL_KEYS", {})
         sink = TupleSink(lambda table, batch: rows.extend((table, row) for row in batch),
@@ -214,6 +215,38 @@ def test_rests_past_the_cache_s_size_are_sent_for_their_row_only(monkeypatch):
     once = [n for n in numbers if n < 0]
     assert once and len(set(once)) == len(once)  # each for one row
     assert len({n for n in numbers if n >= 0}) < len(once)  # few cached, the rest once
+
+
+def test_a_new_rest_repeated_within_a_block_is_checked_and_sent_once(monkeypatch):
+    # a new tariff's first month: many invoices' lines with a rest none had before
+    checked: list[int] = []
+    sent: list[tuple] = []
+    original_check, original_keyed = SnapshotValidator._line_tails, TupleSink.keyed
+
+    def counting(self, ch):
+        checked.append(ch.n)
+        return original_check(self, ch)
+
+    def recording(self, table, keys, tids, new):
+        sent.extend(rest for _, rest in new)
+        original_keyed(self, table, keys, tids, new)
+
+    monkeypatch.setattr(SnapshotValidator, "_line_tails", counting)
+    monkeypatch.setattr(TupleSink, "keyed", recording)
+    lines = [line.replace("Konteinera noma,1,mēn.,9.00", "Konteinera noma,1,mēn.,9.50")
+             .replace(",9.00", ",9.50") for line in BODIES["invoice_lines.csv"]]
+    invoices = [row.replace("24.60,5.17,29.77", "25.10,5.27,30.37")
+                for row in BODIES["invoices.csv"]]
+    files = _files({"invoices.csv": invoices, "invoice_lines.csv": lines}, "\n")
+    problems, errors, *_ = _same_both_ways(files, monkeypatch)  # (the same rows, report)
+    assert errors == 0, problems
+    checked.clear()
+    sent.clear()
+    with tempfile.TemporaryDirectory() as tmp:
+        _read(write_snapshot(Path(tmp) / "s", files), "keyed", monkeypatch, block=1 << 15)
+    rent = [rest for rest in sent if rest[1:5] == ("Konteinera noma", "1", "mēn.", 950)]
+    assert len(rent) == 1  # 20 lines in one block: one rest, numbered and sent once
+    assert sum(checked) == len({line.split(",", 1)[1] for line in lines})  # each rest once
 
 
 def test_postgres_copies_keyed_rows_with_rests_for_one_row(postgres_import_db):

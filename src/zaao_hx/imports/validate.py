@@ -918,33 +918,47 @@ class SnapshotValidator:
         missed = 0
         if None in found:
             misses = [i for i, tail in enumerate(found) if tail is None]
-            texts = list(map(physical.__getitem__, misses))
-            if any(text.count('"') % 2 for text in texts) or not all(
-                    map(RECORD_RE.fullmatch, texts)):
-                return None
-            try:
-                rows = list(csv.reader(texts, strict=True))
-            except csv.Error:
-                return None
-            if len(rows) != len(misses) or set(map(len, rows)) != {width}:
-                return None
-            new = _Chunk(rows, [first + i for i in misses], first).take(wanted)
             report = self.report
             before = report.error_count, report.warning_count
-            tails = list(zip(*self.tail_checks[spec.name](new), strict=True))
-            for i, tail in zip(misses, tails, strict=True):
+            # A rest repeated among them (a new tariff's first month: its lines of many
+            # invoices) is checked once, and its rows take what it was found to be.  If
+            # that finds a problem, each row is checked (below), to name every line.
+            where = dict(zip(map(rests.__getitem__, reversed(misses)), reversed(misses),
+                             strict=True))
+            checked = None
+            if len(where) < len(misses):
+                self.report = Report()  # (looked at, then let go)
+                try:
+                    once = self._check_rests(spec, physical, list(where.values()), first,
+                                             width, wanted)
+                    clean = self.report.error_count == self.report.warning_count == 0
+                finally:
+                    self.report = report
+                if once is None:
+                    return None
+                if clean:
+                    of_rest = dict(zip(where, once, strict=True))
+                    checked = list(map(of_rest.__getitem__, map(rests.__getitem__, misses)))
+            if checked is None:
+                checked = self._check_rests(spec, physical, misses, first, width, wanted)
+                if checked is None:
+                    return None
+            for i, tail in zip(misses, checked, strict=True):
                 found[i] = tail
             cache = (report.error_count, report.warning_count) == before \
                 and len(known) < TAILS_KEPT
             if cache:
-                known.update(zip(map(rests.__getitem__, misses), tails, strict=True))
+                known.update(zip(map(rests.__getitem__, misses), checked, strict=True))
             if tids is not None:  # numbered; a rest not cached, negative: for this row
-                for i, tail in zip(misses, tails, strict=True):
-                    if cache:
+                for i, tail in zip(misses, checked, strict=True):
+                    if not cache:
+                        tid = self.last_once = self.last_once - 1
+                    elif (tid := ids.get(rests[i])) is not None:  # (numbered just now)
+                        tids[i] = tid
+                        continue
+                    else:
                         tid = ids[rests[i]] = self.next_tid
                         self.next_tid += 1
-                    else:
-                        tid = self.last_once = self.last_once - 1
                     tids[i] = tid
                     new_rests.append((tid, tail))
             missed = len(misses)
@@ -957,6 +971,27 @@ class SnapshotValidator:
         for name, column in zip(TAIL_KEYS[spec.name], keys, strict=True):
             chunk.cols[name] = column
         return chunk
+
+    def _check_rests(self, spec: FileSpec, physical: list[str], rows_at: list[int],
+                     first: int, width: int, wanted: list[tuple[str, int | None]]
+                     ) -> list[tuple] | None:
+        """The rests of lines `rows_at` of a block (`physical`), checked; None when they
+        cannot be read a line a row (`_tails`)."""
+        texts = list(map(physical.__getitem__, rows_at))
+        if '"' not in "".join(texts):  # (each a record, split on commas as it is)
+            rows = list(map(methodcaller("split", ","), texts))
+        else:
+            if any(text.count('"') % 2 for text in texts) or not all(
+                    map(RECORD_RE.fullmatch, texts)):
+                return None
+            try:
+                rows = list(csv.reader(texts, strict=True))
+            except csv.Error:
+                return None
+        if len(rows) != len(rows_at) or set(map(len, rows)) != {width}:
+            return None
+        new = _Chunk(rows, [first + i for i in rows_at], first).take(wanted)
+        return list(zip(*self.tail_checks[spec.name](new), strict=True))
 
     def _parse(self, file: str, block: str, line: int, well_quoted: bool = True
                ) -> tuple[list[list[str]], list[int] | None, int]:
