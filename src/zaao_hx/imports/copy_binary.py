@@ -4,7 +4,7 @@ The server reads a binary field as it is stored: no date or number to parse.  Fo
 invoices (four dates and three amounts a row) and their lines, that is about 0.6 s of the
 server's work each at 100,000 customers (bench/README.md, "A ninth session").  A row's
 values after its keys repeat (`Sink.keyed`), so their bytes are made once per distinct
-rest; a row costs its keys' bytes and a join, less than its COPY text.
+rest; a row costs its keys' bytes and a join, about what its COPY text costs.
 
 The format (PostgreSQL's documentation, "COPY", "Binary Format"): a header, then each row
 as a 16-bit count of its fields and each field as a 32-bit length (-1: NULL) and its

@@ -224,7 +224,8 @@ async def _load(
 ) -> ImportResult:
     started = time.perf_counter()
     # PostgreSQL's rows of invoices and lines come keyed: the importer makes each rest's
-    # COPY text once (SQLite binds values, so it takes whole rows)
+    # binary COPY fields once (SQLite binds values, so it takes whole rows; keyed, it
+    # would make them again a row at a time: no faster, bench/README.md)
     worker = Worker(directory, secret_key, keyed_tails=store.target == "postgres")
     if yield_to_checker and store.target == "postgres":
         # Three busy processes on PostgreSQL (checking, importing, the server's) share the

@@ -11,11 +11,13 @@ The read model is replaced in one transaction:
   the checking process hands them over, the indexes kept up to date as the rows go in;
   record the snapshot, make the triggers again; COMMIT.  Readers (WAL) see the previous
   snapshot until the commit.
-- PostgreSQL: the rows are COPYed into fresh tables made `LIKE` the read model's, each
-  table's keys and indexes are built once its rows are in (while the next file is being
-  read), then the old tables are dropped and the new ones take their names — all in one
-  transaction, so readers see the previous snapshot, and are held up only for the moment
-  of the swap at the end (not while millions of rows are written).
+- PostgreSQL: the rows are COPYed into fresh tables made `LIKE` the read model's (as
+  COPY text; invoices and their lines as binary COPY, copy_binary.py), each table's keys
+  and indexes are built once its rows are in (while the next file is being read; the
+  last table's while the checking process does its last check), then the old tables are
+  dropped and the new ones take their names — all in one transaction, so readers see the
+  previous snapshot, and are held up only for the moment of the swap at the end (not
+  while millions of rows are written).
 
 Only one import runs at a time: a lock held for the whole import (a file lock next to the
 SQLite database, an advisory lock on PostgreSQL), both released if the process dies.
