@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import SECRET
 from tests.imports.conftest import BASE, messages, write_snapshot
@@ -102,3 +104,32 @@ def test_a_stray_quote_then_a_value_over_two_lines_across_a_block_end(tmp_path):
     assert messages(report) == [
         "customers.csv, line 2: a quote inside a value (a value with quotes is put in "
         "quotes, and its quotes doubled)"]
+
+
+# every line boundary str.splitlines knows, and the characters around them
+_BOUNDARIES = ["\n", "\r", "\r\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028",
+               "\u2029"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["a", ",", '"', "ā", ""] + _BOUNDARIES), max_size=30))
+def test_a_blocks_physical_lines_are_its_lf_or_crlf_ended_lines_or_none(pieces):
+    """A block with a CR is cut into lines without splitting on CRLF: its lines are
+    those ended by LF or CRLF, or it is None when anything else would end one (a lone CR,
+    U+2028…: what the csv module reads as part of a value, or as a line end itself)."""
+    block = "".join(pieces)
+    if not block:
+        return
+    found = validate._physical_lines(block)
+    others = block.replace("\r\n", "\n")
+    if "\r" in block and (any(b in others for b in _BOUNDARIES if b != "\n")
+                          or not block.endswith("\n")):
+        assert found is None
+        return
+    if "\r" not in block:  # (the LF way, as before: other boundaries are a value's)
+        expected = block.split("\n")
+    else:
+        expected = others.split("\n")
+    if expected[-1] == "":
+        expected.pop()
+    assert found == expected

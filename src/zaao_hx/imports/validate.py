@@ -515,14 +515,18 @@ def _line_breaks(row: list[str]) -> int:
 
 
 def _physical_lines(block: str) -> list[str] | None:
-    """A block's lines (LF or CRLF throughout; None for a mix, or a lone CR)."""
+    """A block's lines, each ended by LF or CRLF (None: a lone CR, or another of the line
+    boundaries `str.splitlines` knows, such as U+2028, which the csv module reads as
+    part of a value)."""
     if "\r" in block:
-        lines = block.split("\r\n")
-        # every CR and every LF in a CRLF (two counts, not three: a third less time)
-        if not block.count("\n") == block.count("\r") == len(lines) - 1:
+        # one line per LF, and no more: no line ended otherwise (a third of the time of
+        # splitting on CRLF and counting CRs and LFs); a last line without its LF (a
+        # file's end) is left to the csv module too
+        lines = block.splitlines()
+        if block[-1] != "\n" or len(lines) != block.count("\n"):
             return None
-    else:
-        lines = block.split("\n")
+        return lines
+    lines = block.split("\n")
     if lines[-1] == "":
         lines.pop()
     return lines
