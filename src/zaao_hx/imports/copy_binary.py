@@ -30,9 +30,7 @@ TYPES = ("int4", "int8", "date", "varchar", "text")  # pg_type.typname
 
 _INT4 = struct.Struct(">ii")
 _INT8 = struct.Struct(">iq")
-_INT = {"int4": _INT4, "int8": _INT8}
-_INT_CODE = {"int4": "i", "int8": "q"}
-_WIDTH = {"int4": 4, "int8": 8}
+_INT = {"int4": ("i", 4), "int8": ("q", 8)}  # an integer's struct code and width
 _LENGTH = struct.Struct(">i")
 SAMPLE = 64  # a text column's first values: if half of them repeat, each value's field
 # is made once (else, one per row)
@@ -83,21 +81,21 @@ class BinaryCopy:
                    "varchar": _text, "text": _text}
         self.fields = [by_type[t] for t in self.types]  # a value → its field
 
-    def _join(self, columns: list[Sequence[Any]], last: Iterable[bytes] | None = None
-              ) -> bytes:
-        """Rows of `columns` (the first ones of the table), then each row's `last` bytes.
+    def _join(self, n: int, columns: list[Sequence[Any]],
+              last: Iterable[bytes] | None = None) -> bytes:
+        """`n` rows of `columns` (the table's first), then each row's `last` bytes.
         What has a fixed width (the field count, integers, a text's length) is packed
         with one struct call a row, up to the next piece of its own (a text's bytes, a
         date, a repeating value): fewer, longer pieces to join."""
-        n = len(columns[0]) if columns else 0
         pieces: list[Iterable[bytes]] = []
         fmt, args = ">h", [repeat(len(self.types), n)]  # (the row's field count)
         for i, values in enumerate(columns):
             kind = self.types[i]
             nulls = not isinstance(values, range) and None in values
             if kind in _INT and not nulls:
-                fmt += "i" + _INT_CODE[kind]
-                args += [repeat(_WIDTH[kind], n), values]
+                code, width = _INT[kind]
+                fmt += "i" + code
+                args += [repeat(width, n), values]
                 continue
             if kind == "date" or nulls:
                 piece = map(self.fields[i], values)
@@ -126,7 +124,7 @@ class BinaryCopy:
         values: list[Sequence[Any]] = list(zip(*rows, strict=True))
         if first_id is not None:
             values.insert(0, range(first_id, first_id + len(rows)))
-        return self._join(values)
+        return self._join(len(rows), values)
 
     def tail(self, tail: tuple) -> bytes:
         """A rest's fields: a row's values after its keys (`Sink.keyed`)."""
@@ -139,4 +137,4 @@ class BinaryCopy:
         keys; then their rest's fields from `tails` (made by `tail`)."""
         n = len(tids)
         values = ([range(first_id, first_id + n)] if first_id is not None else []) + keys
-        return self._join(values, map(tails.__getitem__, tids))
+        return self._join(n, values, map(tails.__getitem__, tids))
