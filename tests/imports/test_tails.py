@@ -249,6 +249,21 @@ def test_a_new_rest_repeated_within_a_block_is_checked_and_sent_once(monkeypatch
     assert sum(checked) == len({line.split(",", 1)[1] for line in lines})  # each rest once
 
 
+def test_a_bad_new_rest_repeated_within_a_block_is_reported_at_each_of_its_lines(
+        monkeypatch):
+    # checked once, it has a problem: each of its rows is checked again, to name its line
+    lines = [line.replace("Konteinera noma,1,mēn.,9.00,21,9.00", "Konteinera noma,1,mēn.,9.00,"
+                          "21,nine") for line in BODIES["invoice_lines.csv"]]
+    files = _files({**BODIES, "invoice_lines.csv": lines}, "\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = write_snapshot(Path(tmp) / "s", files)
+        found = {how: _read(folder, how, monkeypatch, block=1 << 15)[:3]
+                 for how in ("cached", "keyed", "plain")}
+    assert found["cached"] == found["keyed"] == found["plain"]
+    problems = [m for m in found["plain"][0] if "'nine'" in m]
+    assert len(problems) == 20  # (the twenty rent lines, each named)
+
+
 def test_postgres_copies_keyed_rows_with_rests_for_one_row(postgres_import_db):
     """The importer's side of keyed rows, into a real PostgreSQL table: cached rests by
     number across frames, one-row rests (negative) used and let go, escapes, ids."""
