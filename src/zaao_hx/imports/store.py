@@ -425,20 +425,20 @@ class PostgresStore(Store):
         next_id = FIRST_SERIAL
         columns = ([SERIAL_TABLES[table]] if serial else []) + list(TABLE_COLUMNS[table])
         binary = await self._binary_copy(table, columns) if table in BINARY_TABLES else None
-        # keyed rows: their rests' COPY text (or fields), by number
-        texts: dict[int, str | bytes] = {}
-        tail_text = binary.tail if binary else tail_copy_text
+        # keyed rows: their rests as written (binary fields, or COPY text), by number
+        rests: dict[int, bytes | str] = {}
+        written = binary.tail if binary else tail_copy_text
 
         def rows_of(message) -> bytes:
             first_id = next_id if serial else None
             if isinstance(message, Keyed):
-                texts.update((tid, tail_text(tail)) for tid, tail in message.new)
+                rests.update((tid, written(rest)) for tid, rest in message.new)
                 *keys, tids = message.keys
-                data = (binary.keyed(keys, tids, texts, first_id) if binary else
-                        copy_text_keyed(keys, tids, texts, first_id))
+                data = (binary.keyed(keys, tids, rests, first_id) if binary else
+                        copy_text_keyed(keys, tids, rests, first_id))
                 for tid, _ in message.new:
                     if tid < 0:  # a rest for one row (not cached by the checking side)
-                        del texts[tid]
+                        del rests[tid]
                 return data
             if binary:
                 return binary.rows(message, first_id)
