@@ -14,7 +14,7 @@ from tests.imports.conftest import load_and_look
 from zaao_hx.imports import copy_binary, store
 from zaao_hx.imports.copy_binary import HEADER, TRAILER, TYPES, BinaryCopy
 from zaao_hx.imports.store import BINARY_TABLES
-from zaao_hx.imports.worker import Keyed
+from zaao_hx.imports.worker import END, Keyed
 
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 DAY_ONE = datetime.date(2000, 1, 1)
@@ -125,17 +125,20 @@ LINE_REST = (1, 'Tab\there, back\\slash, "quote", new\nline, \\N', "0.5", "mēn.
              "21", -5)
 
 
-async def frames():
+async def frames():  # (each table's rows and its END, as the checking process sends)
     yield "contract", [("10-1", "C1", "2015-03-01", None, "paper", "monthly")]
+    yield "contract", END
     # invoices: keyed, then a block read the plain way, then keyed again
     yield "invoice", Keyed([(0, INVOICE_REST)], [["M1", "M2ā"], ["10-1", "10-1"], [0, 0]])
     yield "invoice", [("I\t3", "10-1", "invoice", "1900-01-01", "2199-12-31", "2026-10-01",
                        "2026-10-31", -(2**62), 0, -(2**62))]
     yield "invoice", Keyed([(-1, ("statement", *INVOICE_REST[1:5], 1, 2, 3))],
                            [["M4"], ["10-1"], [-1]])
+    yield "invoice", END
     yield "invoice_line", Keyed([(0, LINE_REST), (1, (2, "Noma", "1", "gab.", 0, "0", 0))],
                                 [[1, 1, 2], [0, 1, 0]])
     yield "invoice_line", [(4, 1, "None", "1", "x", 5, "21", 5)]
+    yield "invoice_line", END
 
 
 async def contents(store_) -> dict[str, list[tuple]]:

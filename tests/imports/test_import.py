@@ -25,6 +25,7 @@ from tests.imports.conftest import (
 )
 from zaao_hx.billing import identity
 from zaao_hx.imports.store import PostgresStore
+from zaao_hx.imports.worker import END
 
 
 def test_the_snapshot_becomes_the_read_model(base_loaded):
@@ -244,8 +245,6 @@ def test_each_tables_rows_end_with_an_end_before_the_next_tables_rows(tmp_path):
 
 def test_on_postgresql_the_last_table_is_built_when_its_rows_end_not_when_the_checking_does(
         postgres_import_db, monkeypatch):
-    from zaao_hx.imports.worker import END
-
     events: list[str] = []
     original = PostgresStore._build
 
@@ -286,11 +285,14 @@ def test_on_postgresql_only_the_last_tables_build_has_parallel_workers(postgres_
 
     monkeypatch.setattr(PostgresStore, "_build", recording)
 
-    async def frames():
+    async def frames():  # (each table's rows and its END, as the checking process sends)
         yield "contract", [("10-1", "C1", "2015-03-01", None, "paper", "monthly")]
+        yield "contract", END
         yield "invoice", [("M1", "10-1", "statement", "2026-10-02", "2026-10-31",
                            "2026-09-01", "2026-09-30", 1560, 328, 1888)]
+        yield "invoice", END
         yield "payment", [("P1", "10-1", "M1", "2026-10-20", 1888, "SEB", None)]
+        yield "payment", END
 
     async def server_setting(store) -> str:  # (what the session has outside SET LOCAL)
         return await store.conn.fetchval(

@@ -387,28 +387,17 @@ class PostgresStore(Store):
             )
 
     async def load(self, rows: AsyncIterator[tuple[str, Any]]) -> None:
-        """One COPY per table, fed by the checking process's chunks as they come; then
-        the table's keys and indexes (while the next file is read ahead)."""
-        pending: list[tuple[str, Any]] = []
+        """One COPY per table, fed by the checking process's chunks as they come, to the
+        table's END; then the table's keys and indexes (while the next file is read
+        ahead)."""
         stream = rows.__aiter__()
-
-        async def next_message():
-            if pending:
-                return pending.pop()
-            return await stream.__anext__()
-
         done: set[str] = set()
-        while True:
-            try:
-                table, first = await next_message()
-            except StopAsyncIteration:
-                break
+        async for table, first in stream:
             if first is END:  # (of a table without rows)
                 continue
-            ended = await self._copy(table, first, next_message, pending)
-            # the last rows (the rows' end, or the last table's end): nothing runs beside
-            # this table's build but what is left of the checking
-            if ended == "stream" or (ended == "end" and table == READ_MODEL_TABLES[-1]):
+            await self._copy(table, first, stream)
+            if table == READ_MODEL_TABLES[-1]:  # nothing runs beside its build but what
+                # is left of the checking
                 await self.conn.execute("SET LOCAL max_parallel_maintenance_workers TO DEFAULT")
             await self._build(table)
             done.add(table)
@@ -416,11 +405,10 @@ class PostgresStore(Store):
             if table not in done:
                 await self._build(table)
 
-    async def _copy(self, table: str, first: list, next_message, pending: list) -> str:
-        """COPY the rows of one table: `first`, then the messages while they are its.
-        Returns how they ended: "end" (an END after them), "next" (another table's rows,
-        put in `pending`) or "stream" (no more messages)."""
-        ended = "stream"
+    async def _copy(self, table: str, first: Any, stream: AsyncIterator[tuple[str, Any]]
+                    ) -> None:
+        """COPY the rows of one table: `first`, then the messages up to its END (or the
+        stream's end: the checking process found a problem and hands on no more)."""
         serial = table in SERIAL_TABLES  # ids: the rows' places, from FIRST_SERIAL
         next_id = FIRST_SERIAL
         columns = ([SERIAL_TABLES[table]] if serial else []) + list(TABLE_COLUMNS[table])
@@ -445,7 +433,7 @@ class PostgresStore(Store):
             return copy_text(table, message, first_id)
 
         async def chunks():
-            nonlocal next_id, ended
+            nonlocal next_id
             rows_ = first
             if binary:
                 yield HEADER
@@ -453,16 +441,13 @@ class PostgresStore(Store):
                 yield rows_of(rows_)
                 next_id += len(rows_.keys[-1] if isinstance(rows_, Keyed) else rows_)
                 try:
-                    other, rows_ = await next_message()
+                    other, rows_ = await stream.__anext__()
                 except StopAsyncIteration:
                     break
-                if rows_ is END:  # its last rows: the build need not wait for the checking
-                    ended = "end"  # process's end
-                    break
                 if other != table:
-                    pending.append((other, rows_))
-                    ended = "next"
-                    break
+                    raise RuntimeError(f"rows of {other} before the end of {table}'s")
+                if rows_ is END:  # its last rows: the build need not wait for the checking
+                    break         # process's end
             if binary:
                 yield TRAILER
 
@@ -472,7 +457,6 @@ class PostgresStore(Store):
         )
         if serial:
             self.last_ids[table] = next_id - 1
-        return ended
 
     async def _binary_copy(self, table: str, columns: list[str]) -> BinaryCopy | None:
         """The new table's binary COPY, by its columns' types (None: a type it does not
